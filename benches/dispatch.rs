@@ -1,0 +1,2 @@
+//! Placeholder until the dispatch benchmark lands.
+fn main() {}

@@ -1,0 +1,106 @@
+//! How a receiver's parameters are taken from a signal's argument struct. Not public API: the
+//! code `#[receiver]` generates calls these, and their `on_unimplemented` texts are the compile
+//! errors a user sees for a parameter of the wrong type.
+
+/// Lends a signal argument as a receiver's `&T` parameter.
+#[diagnostic::on_unimplemented(
+    message = "receiver parameter `&{T}` does not match this signal argument of type `{Self}`",
+    label = "this parameter's type does not match the signal argument",
+    note = "take the argument by reference with its own type (`&T` for an argument `T`, `&T` or `&mut T` for `&mut T`), or by value if it is `Clone`"
+)]
+pub trait ArgRef<T: ?Sized> {
+    /// Borrows the argument.
+    fn arg_ref(&self) -> &T;
+}
+
+impl<T: ?Sized> ArgRef<T> for T {
+    #[inline]
+    fn arg_ref(&self) -> &T {
+        self
+    }
+}
+
+impl<T: ?Sized> ArgRef<T> for &T {
+    #[inline]
+    fn arg_ref(&self) -> &T {
+        self
+    }
+}
+
+impl<T: ?Sized> ArgRef<T> for &mut T {
+    #[inline]
+    fn arg_ref(&self) -> &T {
+        self
+    }
+}
+
+impl ArgRef<str> for String {
+    #[inline]
+    fn arg_ref(&self) -> &str {
+        self
+    }
+}
+
+impl<T> ArgRef<[T]> for Vec<T> {
+    #[inline]
+    fn arg_ref(&self) -> &[T] {
+        self
+    }
+}
+
+/// Lends a signal argument as a receiver's `&mut T` parameter.
+#[diagnostic::on_unimplemented(
+    message = "receiver parameter `&mut {T}` does not match this signal argument of type `{Self}`",
+    label = "this parameter's type does not match the signal argument",
+    note = "`&mut T` can only borrow an argument of type `T` or `&mut T`"
+)]
+pub trait ArgMut<T: ?Sized> {
+    /// Borrows the argument mutably.
+    fn arg_mut(&mut self) -> &mut T;
+}
+
+impl<T: ?Sized> ArgMut<T> for T {
+    #[inline]
+    fn arg_mut(&mut self) -> &mut T {
+        self
+    }
+}
+
+impl<T: ?Sized> ArgMut<T> for &mut T {
+    #[inline]
+    fn arg_mut(&mut self) -> &mut T {
+        self
+    }
+}
+
+/// Copies or clones a signal argument into a receiver's by-value parameter.
+#[diagnostic::on_unimplemented(
+    message = "receiver parameter of type `{T}` does not match this signal argument of type `{Self}`",
+    label = "this parameter's type does not match the signal argument",
+    note = "a by-value parameter must have the argument's own type, and that type must be `Clone`; otherwise take it by reference"
+)]
+pub trait ArgValue<T> {
+    /// Copies or clones the argument.
+    fn arg_value(&self) -> T;
+}
+
+impl<T: Clone> ArgValue<T> for T {
+    #[inline]
+    fn arg_value(&self) -> T {
+        self.clone()
+    }
+}
+
+impl<T: Clone> ArgValue<T> for &T {
+    #[inline]
+    fn arg_value(&self) -> T {
+        (*self).clone()
+    }
+}
+
+impl<T: Clone> ArgValue<T> for &mut T {
+    #[inline]
+    fn arg_value(&self) -> T {
+        (**self).clone()
+    }
+}

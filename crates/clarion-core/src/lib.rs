@@ -1,0 +1,53 @@
+//! The runtime of [clarion](https://docs.rs/clarion): signals, dispatch, and the link-time
+//! receiver registry. Use it through the `clarion` crate, which re-exports everything here.
+
+mod args;
+mod cache;
+mod error;
+mod receiver;
+mod registry;
+mod sender;
+mod signal;
+pub mod testing;
+
+pub use error::{Error, Result};
+pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
+pub use registry::{expect_linked, linked_crates, receivers, signals};
+pub use sender::Sender;
+pub use signal::{AnySignal, Connect, Outcome, ReceiverFn, Signal, SignalArgs};
+
+/// Declares signals as `static`s and registers them for [`signals`] and [`receivers`].
+///
+/// ```
+/// use clarion::prelude::*;
+///
+/// #[derive(SignalArgs)]
+/// pub struct OrderPlaced { pub order_id: u64 }
+///
+/// signal! {
+///     /// Sent after an order is placed.
+///     pub static ORDER_PLACED: Signal<OrderPlaced>;
+/// }
+///
+/// assert!(clarion::signals().iter().any(|s| s.name().ends_with("ORDER_PLACED")));
+/// ```
+#[macro_export]
+macro_rules! signal {
+    ($( $(#[$attr:meta])* $vis:vis static $name:ident : Signal<$args:ty>; )+) => {$(
+        $(#[$attr])*
+        $vis static $name: $crate::Signal<$args> = $crate::Signal::new(
+            ::core::concat!(::core::module_path!(), "::", ::core::stringify!($name))
+        );
+        $crate::__private::inventory::submit! {
+            $crate::__private::SignalRegistration::new(&$name)
+        }
+    )+};
+}
+
+/// Not public API: what `clarion`'s macros expand to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::args::{ArgMut, ArgRef, ArgValue};
+    pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
+    pub use inventory;
+}

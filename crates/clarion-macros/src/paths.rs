@@ -1,0 +1,15 @@
+//! The only way generated code names clarion's runtime: through absolute paths, so that a user's
+//! own `Result`, `Option` or `inventory` cannot change what the expansion means.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `::clarion::__private`, the runtime items generated code uses.
+pub(crate) fn private() -> TokenStream {
+    quote!(::clarion::__private)
+}
+
+/// `::clarion`, the facade.
+pub(crate) fn clarion() -> TokenStream {
+    quote!(::clarion)
+}

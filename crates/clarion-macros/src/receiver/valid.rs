@@ -1,0 +1,98 @@
+//! The rules a receiver fn must follow. Each check states its rule.
+
+use syn::visit::Visit;
+use syn::{GenericParam, ItemFn, Type};
+
+use super::ast::{ParamKind, Receiver};
+use crate::ctxt::Ctxt;
+
+pub(crate) fn check(cx: &Ctxt, receiver: &Receiver) {
+    check_signature(cx, receiver.item);
+    check_params(cx, receiver);
+}
+
+fn check_signature(cx: &Ctxt, item: &ItemFn) {
+    let sig = &item.sig;
+    // Receivers are called synchronously inside `send`; an `async fn` would only build a future.
+    if let Some(asyncness) = &sig.asyncness {
+        cx.error_spanned_by(
+            asyncness,
+            "a receiver cannot be an `async fn` yet: signals call receivers synchronously; \
+             make it a plain `fn` (and hand async work to your runtime from inside it)",
+        );
+    }
+    // Generated code calls the receiver from safe code and cannot uphold unknown safety rules.
+    if let Some(unsafety) = &sig.unsafety {
+        cx.error_spanned_by(
+            unsafety,
+            "a receiver cannot be an `unsafe fn`: clarion calls it from safe code; make it safe \
+             and put the `unsafe` block inside",
+        );
+    }
+    // Each parameter's type must be known to take it from the signal: no type or const generics.
+    // Lifetime parameters are fine; they are inferred at the call.
+    for param in &sig.generics.params {
+        match param {
+            GenericParam::Type(_) | GenericParam::Const(_) => cx.error_spanned_by(
+                param,
+                "a receiver cannot be generic: clarion needs each parameter's concrete type; \
+                 remove the type parameter and name the type, like `instance: &User`",
+            ),
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        cx.error_spanned_by(
+            where_clause,
+            "a receiver cannot have a `where` clause: it must not be generic",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        cx.error_spanned_by(variadic, "a receiver cannot be variadic");
+    }
+}
+
+fn check_params(cx: &Ctxt, receiver: &Receiver) {
+    // `impl Trait` in argument position is a hidden type parameter.
+    for param in &receiver.params {
+        let mut finder = ImplTraitFinder(None);
+        finder.visit_type(param.ty);
+        if let Some(impl_trait) = finder.0 {
+            cx.error_spanned_by(
+                impl_trait,
+                "a receiver parameter cannot be `impl Trait` (that makes the fn generic); name \
+                 the argument's type, like `instance: &User`",
+            );
+        }
+    }
+    // `args` stands for every argument at once, so only `sender` may stand beside it.
+    if receiver
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Whole))
+    {
+        for param in &receiver.params {
+            if let ParamKind::Field(_) = param.kind {
+                cx.error_spanned_by(
+                    param.ident,
+                    format!(
+                        "`{}` is already part of `args`: a receiver takes either the whole \
+                         argument struct as `args` (and optionally `sender`), or arguments by name",
+                        param.ident
+                    ),
+                );
+            }
+        }
+    }
+}
+
+struct ImplTraitFinder<'a>(Option<&'a syn::TypeImplTrait>);
+
+impl<'a> Visit<'a> for ImplTraitFinder<'a> {
+    fn visit_type(&mut self, ty: &'a Type) {
+        match ty {
+            Type::ImplTrait(found) if self.0.is_none() => self.0 = Some(found),
+            other => syn::visit::visit_type(self, other),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! `#[derive(SignalArgs)]`: makes a struct the argument type of a signal.
+//!
+//! Small enough to keep its stages in one file: parse (`#[signal_args(output = T)]`), validate
+//! (the struct's shape), expand (the `SignalArgs` impl).
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{Data, DeriveInput, Fields, GenericParam, Lifetime, Type};
+
+use crate::ctxt::{Ctxt, did_you_mean};
+use crate::paths;
+
+const OPTIONS: &[&str] = &["output"];
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.into_compile_error(),
+    };
+    let cx = Ctxt::new();
+    let output = parse_attrs(&cx, &input);
+    let lifetime = validate(&cx, &input);
+    let expanded = expand_impl(&input, lifetime, output.as_ref());
+    match cx.check() {
+        Ok(()) => expanded,
+        Err(errors) => {
+            let mut tokens = expanded;
+            tokens.extend(errors.into_compile_error());
+            tokens
+        }
+    }
+}
+
+/// Parses `#[signal_args(output = Type)]`.
+fn parse_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<Type> {
+    let mut output: Option<Type> = None;
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("signal_args"))
+    {
+        let parsed = attr.parse_nested_meta(|meta| {
+            let key = meta.path.get_ident().map(ToString::to_string);
+            match key.as_deref() {
+                Some("output") => {
+                    let ty: Type = meta.value()?.parse()?;
+                    if output.is_some() {
+                        cx.error_spanned_by(&meta.path, "`output` is specified more than once");
+                    } else {
+                        output = Some(ty);
+                    }
+                    Ok(())
+                }
+                _ => {
+                    let name = meta.path.to_token_stream().to_string().replace(' ', "");
+                    let mut message = format!("unknown option `{name}` for `#[signal_args]`");
+                    if let Some(close) = did_you_mean(&name, OPTIONS) {
+                        message.push_str(&format!("; did you mean `{close}`?"));
+                    }
+                    message.push_str("; expected `output = Type`");
+                    cx.error_spanned_by(&meta.path, message);
+                    // Skip the value so the next option is still read.
+                    if meta.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = meta.value()?.parse()?;
+                    }
+                    Ok(())
+                }
+            }
+        });
+        if let Err(error) = parsed {
+            cx.syn_error(error);
+        }
+    }
+    output
+}
+
+/// Checks the struct's shape; returns its lifetime parameter, if it has one.
+fn validate<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<&'a Lifetime> {
+    // Receivers take arguments by field name, so the fields must have names.
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(fields) => {
+                // `sender` and `args` are parameter names with a meaning of their own.
+                for field in &fields.named {
+                    let Some(ident) = &field.ident else { continue };
+                    let name = ident.to_string();
+                    if name == "sender" || name == "args" {
+                        cx.error_spanned_by(
+                            ident,
+                            format!(
+                                "a signal argument cannot be named `{name}`: receivers use \
+                                 `{name}` for {}; rename the field",
+                                if name == "sender" {
+                                    "the signal's sender"
+                                } else {
+                                    "the whole argument struct"
+                                }
+                            ),
+                        );
+                    }
+                }
+            }
+            Fields::Unnamed(fields) => cx.error_spanned_by(
+                fields,
+                "`SignalArgs` needs named fields: receivers take arguments by name, like \
+                 `struct PizzaDone { size: u32 }`",
+            ),
+            Fields::Unit => {}
+        },
+        Data::Enum(data) => cx.error_spanned_by(
+            data.enum_token,
+            "`SignalArgs` can only be derived for a struct with named fields",
+        ),
+        Data::Union(data) => cx.error_spanned_by(
+            data.union_token,
+            "`SignalArgs` can only be derived for a struct with named fields",
+        ),
+    }
+    // The one lifetime is the borrow receivers see; a second one could not be named.
+    let mut lifetimes = input.generics.lifetimes();
+    let first = lifetimes.next().map(|l| &l.lifetime);
+    for extra in lifetimes {
+        cx.error_spanned_by(
+            &extra.lifetime,
+            "a signal argument struct can have at most one lifetime parameter; borrow \
+             everything for the same lifetime, like `struct Saved<'a> { a: &'a A, b: &'a B }`",
+        );
+    }
+    first
+}
+
+fn expand_impl(
+    input: &DeriveInput,
+    lifetime: Option<&Lifetime>,
+    output: Option<&Type>,
+) -> TokenStream {
+    let clarion = paths::clarion();
+    let name = &input.ident;
+    let borrow = Lifetime::new("'__clarion_a", proc_macro2::Span::call_site());
+    let static_lt = Lifetime::new("'static", proc_macro2::Span::call_site());
+
+    // The impl's own parameters: every generic but the lifetime.
+    let impl_params = input.generics.params.iter().filter_map(|p| match p {
+        GenericParam::Lifetime(_) => None,
+        GenericParam::Type(t) => {
+            let mut t = t.clone();
+            t.eq_token = None;
+            t.default = None;
+            Some(t.into_token_stream())
+        }
+        GenericParam::Const(c) => {
+            let mut c = c.clone();
+            c.eq_token = None;
+            c.default = None;
+            Some(c.into_token_stream())
+        }
+    });
+    // The struct's arguments with the lifetime replaced by `lt`.
+    let args_with = |lt: &Lifetime| {
+        let args = input.generics.params.iter().map(|p| match p {
+            GenericParam::Lifetime(l) if Some(&l.lifetime) == lifetime => lt.to_token_stream(),
+            GenericParam::Lifetime(_) => static_lt.to_token_stream(),
+            GenericParam::Type(t) => t.ident.to_token_stream(),
+            GenericParam::Const(c) => c.ident.to_token_stream(),
+        });
+        if input.generics.params.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#args),*>)
+        }
+    };
+    let self_args = args_with(&static_lt);
+    let borrowed_args = args_with(&borrow);
+    let static_bounds = input.generics.type_params().map(|t| {
+        let ident = &t.ident;
+        quote!(#ident: 'static)
+    });
+    let where_preds = input
+        .generics
+        .where_clause
+        .as_ref()
+        .map(|w| {
+            w.predicates
+                .iter()
+                .map(ToTokens::to_token_stream)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let output = match output {
+        Some(ty) => ty.to_token_stream(),
+        None => quote!(()),
+    };
+    quote! {
+        #[automatically_derived]
+        impl<#(#impl_params),*> #clarion::SignalArgs for #name #self_args
+        where #(#static_bounds,)* #(#where_preds,)*
+        {
+            type Args<#borrow> = #name #borrowed_args;
+            type Output = #output;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Django's model signals for Rust, checked by the compiler instead of discovered at run time.
+//!
+//! Decoupled code reacts to events through **signals**: a sender sends, every connected
+//! **receiver** runs. Receivers are plain functions registered at link time by
+//! [`#[receiver]`](receiver), so there is no start-up call to forget, and their parameters are
+//! matched to the signal's arguments by name and type when the program compiles.
+//!
+//! ```
+//! use clarion::prelude::*;
+//!
+//! /// The arguments of our custom signal (Django: the kwargs of `send`).
+//! #[derive(SignalArgs)]
+//! pub struct PizzaDone<'a> {
+//!     pub toppings: &'a [&'a str],
+//!     pub size: u32,
+//! }
+//!
+//! signal! {
+//!     /// Sent when a pizza leaves the oven (Django: `pizza_done = Signal()`).
+//!     pub static PIZZA_DONE: Signal<PizzaDone>;
+//! }
+//!
+//! pub struct Pizzeria;
+//!
+//! // Any subset of the arguments, by name, in any order.
+//! #[receiver(PIZZA_DONE, sender = Pizzeria)]
+//! fn announce(size: u32, toppings: &[&str]) {
+//!     println!("{size} cm pizza with {}", toppings.join(", "));
+//! }
+//!
+//! // A receiver may fail; `send` stops there and says which receiver failed.
+//! #[receiver(PIZZA_DONE)]
+//! fn check_size(size: u32) -> Result<(), clarion::Error> {
+//!     if size > 60 { Err("too big for the box".into()) } else { Ok(()) }
+//! }
+//!
+//! fn main() -> Result<(), clarion::Error> {
+//!     PIZZA_DONE.send(Sender::of::<Pizzeria>(), &mut PizzaDone { toppings: &["basil"], size: 30 })?;
+//!     let error = PIZZA_DONE
+//!         .send(Sender::of::<Pizzeria>(), &mut PizzaDone { toppings: &[], size: 80 })
+//!         .unwrap_err();
+//!     assert!(error.to_string().contains("check_size"));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The guide in `docs/` explains signals, ordering, introspection and test aids, and has a
+//! "Coming from Django" table. The main pieces:
+//!
+//! - [`Signal`]: `send`, `send_robust`, `connect`, `connect_with`, `connect_weak`, `disconnect`,
+//!   `has_listeners`, `receivers`.
+//! - [`#[receiver]`](receiver) and [`#[derive(SignalArgs)]`](derive@SignalArgs), [`signal!`].
+//! - [`receivers()`] and [`signals()`]: which receivers are connected, process-wide.
+//! - [`testing`]: capture and mute signals within a scope, per thread.
+
+// Lets the macros' `::clarion::…` paths resolve inside this crate's own tests and doctests.
+extern crate self as clarion;
+
+pub use clarion_core::{
+    AnySignal, Connect, Error, IntoReceiverResult, Origin, Outcome, ReceiverFn, ReceiverId,
+    ReceiverInfo, Result, Sender, Signal, SignalArgs, expect_linked, linked_crates, receivers,
+    signal, signals, testing,
+};
+
+/// Registers a free `fn` as a receiver of one or more signals, at link time.
+///
+/// ```text
+/// #[receiver(SIGNAL)]
+/// #[receiver([SIGNAL_A, SIGNAL_B], sender = Type, dispatch_uid = "…", priority = N)]
+/// ```
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | first argument | the signal, or a `[list]` of signals: a path to a [`Signal`] static | required |
+/// | `sender = Type` | hear only sends from `Type` (or from a sender naming it as a parent) | every sender |
+/// | `dispatch_uid = "…"` | connect once per sender under this id: the first receiver in order wins | none |
+/// | `priority = N` | an `i32`; higher runs earlier | `0` |
+///
+/// **Parameters are matched by name** to the fields of the signal's argument struct, like
+/// Django's kwargs: take any subset, in any order, by reference (`&T`, `&mut T` when the
+/// argument is `&mut T` or owned) or by value (for `Clone` arguments). Two names are reserved:
+/// `sender: Sender` is the sender, and `args: &Args` (or `&mut Args`) is the whole argument
+/// struct. The fn returns the signal's output (`()` unless the signal says otherwise) or a
+/// `Result` of it whose error converts into [`Error`].
+///
+/// **What it generates:** the fn, unchanged, and a link-time registration (an `inventory`
+/// submission) per signal holding a small wrapper that takes the parameters from the arguments.
+/// Link-time receivers of a signal run in a fixed order: by `priority`, then by path
+/// (`crate::module::fn`), then by file and line; all before runtime-connected receivers of the
+/// same priority.
+///
+/// Mistakes are compile errors that point at the offending token:
+///
+/// ```compile_fail
+/// use clarion::prelude::*;
+/// #[derive(SignalArgs)]
+/// pub struct Ping { pub n: u32 }
+/// signal! { pub static PING: Signal<Ping>; }
+///
+/// #[receiver(PING)]
+/// fn typo(m: u32) {} // error: no field `m` on type `Ping`; available fields are: `n`
+/// ```
+///
+/// ```compile_fail
+/// use clarion::prelude::*;
+/// #[derive(SignalArgs)]
+/// pub struct Ping { pub n: u32 }
+/// signal! { pub static PING: Signal<Ping>; }
+///
+/// #[receiver(PING)]
+/// fn wrong_type(n: String) {} // error: receiver parameter of type `String` does not match …
+/// ```
+///
+/// ```compile_fail
+/// use clarion::prelude::*;
+/// #[derive(SignalArgs)]
+/// pub struct Ping { pub n: u32 }
+/// signal! { pub static PING: Signal<Ping>; }
+///
+/// #[receiver(PING)]
+/// async fn not_yet(n: u32) {} // error: a receiver cannot be an `async fn` yet
+/// ```
+pub use clarion_macros::receiver;
+
+/// Makes a struct with named fields the argument type of a signal.
+///
+/// The struct may have one lifetime parameter, for arguments that borrow; `Signal<S>` names the
+/// signal with the lifetime left out (or `'static`). `#[signal_args(output = T)]` sets what each
+/// receiver returns (default `()`); [`Signal::send`] returns every receiver's value.
+///
+/// ```
+/// use clarion::prelude::*;
+///
+/// #[derive(SignalArgs)]
+/// #[signal_args(output = u32)]
+/// pub struct Quote<'a> {
+///     pub item: &'a str,
+/// }
+///
+/// static QUOTE: Signal<Quote> = Signal::new("quote");
+/// struct Shop;
+///
+/// QUOTE.connect(|_sender, args: &mut Quote| args.item.len() as u32);
+/// QUOTE.connect(|_sender, _args: &mut Quote| 7);
+/// let prices = QUOTE.send(Sender::of::<Shop>(), &mut Quote { item: "tea" })?;
+/// assert_eq!(prices, vec![3, 7]);
+/// # Ok::<(), clarion::Error>(())
+/// ```
+///
+/// Fields cannot be named `sender` or `args` (receivers use those names), and the struct needs
+/// named fields:
+///
+/// ```compile_fail
+/// #[derive(clarion::SignalArgs)]
+/// pub struct Bad { pub sender: u32 }
+/// ```
+pub use clarion_macros::SignalArgs;
+
+/// One import for everything a user of signals needs: `use clarion::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Connect, Sender, Signal, SignalArgs, receiver, signal};
+}
+
+/// Not public API: what the macros expand to. Names here may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use clarion_core::__private::*;
+    pub use clarion_core::{IntoReceiverResult, Sender};
+}
