@@ -17,7 +17,7 @@ signal! {
     pub static LIB_EVENT: Signal<LibEvent>;
 }
 
-/// Sum of the `amount`s [`add_amount`] received.
+/// Sum of the `amount`s the crate's receiver was sent.
 pub static TOTAL: AtomicU32 = AtomicU32::new(0);
 
 /// A sender type owned by this crate.
