@@ -1,0 +1,21 @@
+#![allow(unused_variables)]
+
+use clarion::prelude::*;
+
+#[derive(SignalArgs)]
+struct Saved {
+    size: u32,
+}
+
+signal! {
+    static SAVED: Signal<Saved>;
+}
+
+struct User;
+
+static COUNT: u32 = 0;
+
+#[receiver(COUNT, sender = User)]
+fn on_saved(size: u32) {}
+
+fn main() {}

@@ -1,0 +1,19 @@
+#![allow(unused_variables)]
+
+use clarion::prelude::*;
+
+#[derive(SignalArgs)]
+struct Saved {
+    size: u32,
+}
+
+signal! {
+    static SAVED: Signal<Saved>;
+}
+
+struct User;
+
+#[receiver(SAVED, priority = 3000000000)]
+fn on_saved(size: u32) {}
+
+fn main() {}

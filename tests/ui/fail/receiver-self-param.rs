@@ -1,0 +1,21 @@
+#![allow(unused_variables)]
+
+use clarion::prelude::*;
+
+#[derive(SignalArgs)]
+struct Saved {
+    size: u32,
+}
+
+signal! {
+    static SAVED: Signal<Saved>;
+}
+
+struct User;
+
+impl User {
+    #[receiver(SAVED, sender = User)]
+    fn on_saved(&self, size: u32) {}
+}
+
+fn main() {}
