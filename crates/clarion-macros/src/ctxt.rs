@@ -38,9 +38,12 @@ impl Ctxt {
         self.errors.borrow().as_ref().is_none_or(Vec::is_empty)
     }
 
-    /// Consumes the collector: every recorded error combined into one, if any.
+    /// Consumes the collector: every recorded error combined into one, if any, in source order
+    /// (the stages find them in their own order: the signature is checked after the parameters
+    /// are read, but comes first in the file).
     pub(crate) fn check(self) -> syn::Result<()> {
-        let errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");
+        let mut errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");
+        errors.sort_by_key(position);
         let mut errors = errors.into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());
@@ -58,6 +61,27 @@ impl Drop for Ctxt {
             panic!("forgot to check for errors");
         }
     }
+}
+
+/// Where an error starts, as `(line, column)`; `None` outside a running macro (unit tests), where
+/// errors keep the order they were found in.
+fn position(error: &syn::Error) -> Option<(usize, usize)> {
+    if !proc_macro::is_available() {
+        return None;
+    }
+    let span = error.span().unwrap();
+    Some((span.line(), span.column()))
+}
+
+/// The message for an unknown option `name` of `#[attr]`: the likely typo fixed if there is one,
+/// then what is accepted.
+pub(crate) fn unknown_option(name: &str, attr: &str, options: &[&str], expected: &str) -> String {
+    let mut message = format!("unknown option `{name}` for `#[{attr}]`: ");
+    if let Some(close) = did_you_mean(name, options) {
+        message.push_str(&format!("did you mean `{close}`? "));
+    }
+    message.push_str(expected);
+    message
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.

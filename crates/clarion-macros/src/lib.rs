@@ -5,6 +5,7 @@ mod ctxt;
 mod paths;
 mod receiver;
 mod signal_args;
+mod tokens;
 
 use proc_macro::TokenStream;
 

@@ -5,10 +5,13 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::{Data, DeriveInput, Fields, GenericParam, Lifetime, Type};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Data, DeriveInput, Fields, GenericParam, Ident, Lifetime, Meta, Token, Type};
 
-use crate::ctxt::{Ctxt, did_you_mean};
+use crate::ctxt::{Ctxt, unknown_option};
 use crate::paths;
+use crate::tokens::{at_option, skip_to_comma, starts_with_literal, take_value};
 
 const OPTIONS: &[&str] = &["output"];
 
@@ -31,7 +34,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
-/// Parses `#[signal_args(output = Type)]`.
+const OUTPUT_HELP: &str = "`output` takes a type, like `output = u32`";
+
+/// Parses `#[signal_args(output = Type)]`. Each option's value is read up to the next comma and
+/// parsed here, so that a bad value is reported and the options after it are still checked.
 fn parse_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<Type> {
     let mut output: Option<Type> = None;
     for attr in input
@@ -39,39 +45,81 @@ fn parse_attrs(cx: &Ctxt, input: &DeriveInput) -> Option<Type> {
         .iter()
         .filter(|a| a.path().is_ident("signal_args"))
     {
-        let parsed = attr.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(ToString::to_string);
-            match key.as_deref() {
-                Some("output") => {
-                    let ty: Type = meta.value()?.parse()?;
-                    if output.is_some() {
-                        cx.error_spanned_by(&meta.path, "`output` is specified more than once");
-                    } else {
-                        output = Some(ty);
-                    }
-                    Ok(())
-                }
-                _ => {
-                    let name = meta.path.to_token_stream().to_string().replace(' ', "");
-                    let mut message = format!("unknown option `{name}` for `#[signal_args]`");
-                    if let Some(close) = did_you_mean(&name, OPTIONS) {
-                        message.push_str(&format!("; did you mean `{close}`?"));
-                    }
-                    message.push_str("; expected `output = Type`");
-                    cx.error_spanned_by(&meta.path, message);
-                    // Skip the value so the next option is still read.
-                    if meta.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = meta.value()?.parse()?;
-                    }
-                    Ok(())
-                }
+        let tokens = match &attr.meta {
+            Meta::List(list) => list.tokens.clone(),
+            other => {
+                cx.error_spanned_by(
+                    other,
+                    "`#[signal_args]` needs an option, like `#[signal_args(output = u32)]`",
+                );
+                continue;
             }
-        });
-        if let Err(error) = parsed {
+        };
+        let parser = |input: ParseStream| {
+            while !input.is_empty() {
+                parse_option(cx, input, &mut output);
+            }
+            Ok(())
+        };
+        if let Err(error) = parser.parse2(tokens) {
             cx.syn_error(error);
         }
     }
     output
+}
+
+/// Parses one `key = value` and the comma after it, recording every problem.
+fn parse_option(cx: &Ctxt, input: ParseStream, output: &mut Option<Type>) {
+    let Ok(key) = input.call(Ident::parse_any) else {
+        cx.syn_error(syn::Error::new(
+            input.span(),
+            "expected an option: `output = Type`",
+        ));
+        skip_to_comma(input);
+        let _ = input.parse::<Option<Token![,]>>();
+        return;
+    };
+    let has_value = input.parse::<Option<Token![=]>>().ok().flatten().is_some();
+    let value = take_value(input);
+    let name = key.to_string();
+    if name == "output" {
+        let ty = if !has_value || value.is_empty() {
+            cx.error_spanned_by(&key, OUTPUT_HELP);
+            None
+        } else {
+            match syn::parse2::<Type>(value.clone()) {
+                Ok(Type::Infer(_)) | Err(_) => None,
+                Ok(_) if starts_with_literal(&value) => None,
+                Ok(ty) => Some(ty),
+            }
+            .or_else(|| {
+                cx.error_spanned_by(&value, OUTPUT_HELP);
+                None
+            })
+        };
+        if output.is_some() {
+            cx.error_spanned_by(
+                &key,
+                "`output` is specified more than once: keep one `output = …`",
+            );
+        } else {
+            *output = ty;
+        }
+    } else {
+        cx.error_spanned_by(
+            &key,
+            unknown_option(&name, "signal_args", OPTIONS, "expected `output = Type`"),
+        );
+    }
+    if at_option(input) {
+        // A missing comma: say so, and read the next option.
+        cx.syn_error(syn::Error::new(
+            input.span(),
+            "expected `,` between options",
+        ));
+        return;
+    }
+    let _ = input.parse::<Option<Token![,]>>();
 }
 
 /// Checks the struct's shape; returns its lifetime parameter, if it has one.

@@ -13,7 +13,7 @@ signal! {
 
 struct User;
 
-#[receiver(SAVED, sender)]
+#[receiver(SAVED, sender, dispatch_uid User, priority)]
 fn on_saved(size: u32) {}
 
 fn main() {}

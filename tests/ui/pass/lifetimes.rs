@@ -46,9 +46,15 @@ struct User;
 // The lifetimes are spelled out on purpose: the expansion must cope with them.
 #[receiver(SAVED, sender = User, priority = 2)]
 #[allow(clippy::needless_lifetimes)]
-fn explicit<'x, 'y>(name: &'x str, tags: &'y [&str], instance: &'x mut Instance) {
+fn explicit<'x, 'y>(
+    name: &'x str,
+    tags: &'y [&'y str],
+    instance: &'x mut Instance,
+    label: Option<&'x str>,
+) {
     assert_eq!(name, "ada");
     assert_eq!(tags, ["a", "b"]);
+    assert_eq!(label, Some("l"));
     instance.id += 1;
 }
 
@@ -77,8 +83,16 @@ fn by_value(instance: Instance, name: &str, owned_name: String, count: u32) {
 }
 
 #[receiver(SAVED, priority = -1)]
-fn whole(args: &mut Saved<'_>) {
+#[allow(clippy::needless_lifetimes)]
+fn whole<'a>(args: &mut Saved<'a>) {
     args.count += 10;
+}
+
+#[receiver(SAVED, priority = -1)]
+#[allow(clippy::needless_lifetimes)]
+fn whole_shared<'a, 'b>(sender: Sender, args: &'b Saved<'a>) {
+    assert_eq!(sender, Sender::of::<User>());
+    assert_eq!(args.name, "ada");
 }
 
 #[receiver(SAVED, priority = -2)]

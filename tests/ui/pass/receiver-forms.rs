@@ -1,5 +1,6 @@
 //! Forms a receiver fn may take: visibility, `mut` bindings, other attributes, nested in a fn
-//! body or a module, stacked `#[receiver]`s, and a generic signal argument struct.
+//! body or a module, stacked `#[receiver]`s, `#[cfg]`-ed out, and a generic signal argument
+//! struct.
 
 use clarion::prelude::*;
 
@@ -34,6 +35,20 @@ fn stacked(size: u32) {
     assert_eq!(size, 1);
 }
 
+// Inner attributes stay first in the body.
+#[receiver(DELETED)]
+fn inner_attributes(size: u32) {
+    #![allow(clippy::no_effect_underscore_binding)]
+    let _unused = size;
+}
+
+// Configured out after the expansion: its registration goes with it.
+#[receiver(SAVED)]
+#[cfg(any())]
+fn configured_out(size: u32) {
+    unreachable!("{size}");
+}
+
 mod nested {
     use super::*;
 
@@ -64,7 +79,7 @@ fn main() {
         .send(Sender::of::<()>(), &mut Changed { value: 9 })
         .unwrap();
     assert_eq!(SAVED.receivers().len(), 3);
-    assert_eq!(DELETED.receivers().len(), 2);
+    assert_eq!(DELETED.receivers().len(), 3);
     assert_eq!(CHANGED.receivers().len(), 1);
     let _ = nested::in_module;
 }

@@ -1,11 +1,14 @@
 //! Parsing `#[receiver(SIGNAL, sender = Type, dispatch_uid = "…", priority = N)]`.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, LitStr, Path, Token, Type};
 
-use crate::ctxt::{Ctxt, did_you_mean};
+use crate::ctxt::{Ctxt, unknown_option};
+use crate::tokens::{at_option, skip_to_comma, take_value};
 
 /// The options `#[receiver]` accepts, for messages and suggestions.
 const OPTIONS: &[&str] = &["sender", "dispatch_uid", "priority"];
@@ -30,7 +33,7 @@ impl ReceiverAttr {
         let parser = |input: ParseStream| {
             parse_signals(cx, input, &mut attr);
             while !input.is_empty() {
-                parse_option(cx, input, &mut attr)?;
+                parse_option(cx, input, &mut attr);
             }
             Ok(())
         };
@@ -80,95 +83,119 @@ fn parse_signals(cx: &Ctxt, input: ParseStream, attr: &mut ReceiverAttr) {
             skip_to_comma(input);
         }
     }
-    if !input.is_empty()
-        && let Err(error) = input.parse::<Token![,]>()
-    {
-        cx.syn_error(error);
-        skip_to_comma(input);
-        let _ = input.parse::<Option<Token![,]>>();
+    if !input.is_empty() && !input.peek(Token![,]) {
+        cx.syn_error(syn::Error::new(
+            input.span(),
+            "expected `,` after the signal, then options like `sender = User`",
+        ));
+        if !at_option(input) {
+            skip_to_comma(input);
+        }
     }
+    let _ = input.parse::<Option<Token![,]>>();
 }
 
-/// Parses one `key = value` (and the comma after it). Errors on the value are recorded and the
-/// value skipped, so the next option is still checked.
-fn parse_option(cx: &Ctxt, input: ParseStream, attr: &mut ReceiverAttr) -> syn::Result<()> {
-    let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
-    let name = key.to_string();
-    if !input.peek(Token![=]) {
-        cx.error_spanned_by(&key, format!("expected `{name} = …`"));
+/// Parses one `key = value` and the comma after it. Every problem is recorded and the rest of the
+/// option skipped, so the next option is still checked.
+fn parse_option(cx: &Ctxt, input: ParseStream, attr: &mut ReceiverAttr) {
+    let Ok(key) = input.call(Ident::parse_any) else {
+        cx.syn_error(syn::Error::new(
+            input.span(),
+            format!(
+                "expected an option, like `sender = User`; expected one of: {}",
+                OPTIONS.join(", ")
+            ),
+        ));
         skip_to_comma(input);
-        return eat_comma(input);
-    }
-    input.parse::<Token![=]>()?;
-    let value = take_until_comma(input);
+        let _ = input.parse::<Option<Token![,]>>();
+        return;
+    };
+    let name = key.to_string();
+    let has_value = input.parse::<Option<Token![=]>>().ok().flatten().is_some();
     match name.as_str() {
         "sender" => {
+            let sender = parse_sender(cx, &key, has_value, input);
             if attr.sender.is_some() {
                 duplicate(cx, &key);
             } else {
-                attr.sender = parse_sender(cx, &key, value);
+                attr.sender = sender;
             }
         }
         "dispatch_uid" => {
+            let value = take_value(input);
+            let uid = match syn::parse2::<LitStr>(value.clone()) {
+                Ok(uid) if has_value => Some(uid),
+                _ => {
+                    cx.error_spanned_by(
+                        spanned_or(&value, &key),
+                        "`dispatch_uid` takes a string literal, like `dispatch_uid = \"audit-log\"`",
+                    );
+                    None
+                }
+            };
             if attr.dispatch_uid.is_some() {
                 duplicate(cx, &key);
             } else {
-                match syn::parse2::<LitStr>(value.clone()) {
-                    Ok(uid) => attr.dispatch_uid = Some(uid),
-                    Err(_) => cx.error_spanned_by(
-                        spanned_or(&value, &key),
-                        "`dispatch_uid` takes a string literal, like `dispatch_uid = \"audit-log\"`",
-                    ),
-                }
+                attr.dispatch_uid = uid;
             }
         }
         "priority" => {
+            let value = take_value(input);
+            let priority = parse_priority(cx, &key, has_value, value);
             if attr.priority.is_some() {
                 duplicate(cx, &key);
             } else {
-                attr.priority = parse_priority(cx, &key, value);
+                attr.priority = priority;
             }
         }
         _ => {
-            let mut message = format!("unknown option `{name}` for `#[receiver]`");
-            if let Some(close) = did_you_mean(&name, OPTIONS) {
-                message.push_str(&format!("; did you mean `{close}`?"));
-            }
-            message.push_str(&format!("; expected one of: {}", OPTIONS.join(", ")));
-            cx.error_spanned_by(&key, message);
+            let _ = take_value(input);
+            let expected = format!("expected one of: {}", OPTIONS.join(", "));
+            cx.error_spanned_by(&key, unknown_option(&name, "receiver", OPTIONS, &expected));
         }
     }
-    eat_comma(input)
+    if at_option(input) {
+        // A missing comma: say so, and read the next option.
+        cx.syn_error(syn::Error::new(
+            input.span(),
+            "expected `,` between options, like `sender = User, priority = 10`",
+        ));
+        return;
+    }
+    // What is left belongs to a value already reported, like `User` in `sender User`.
+    skip_to_comma(input);
+    let _ = input.parse::<Option<Token![,]>>();
 }
 
-fn parse_sender(cx: &Ctxt, key: &Ident, value: TokenStream) -> Option<Type> {
+/// Parses the type after `sender =` straight from the stream, so that the commas of
+/// `HashMap<String, u32>` belong to the type.
+fn parse_sender(cx: &Ctxt, key: &Ident, has_value: bool, input: ParseStream) -> Option<Type> {
     const HELP: &str = "`sender` takes a type, like `sender = User`";
-    if value.is_empty() {
+    if !has_value || input.is_empty() || input.peek(Token![,]) {
         cx.error_spanned_by(key, HELP);
         return None;
     }
-    let first_is_literal = matches!(
-        value.clone().into_iter().next(),
-        Some(TokenTree::Literal(_))
-    );
-    match syn::parse2::<Type>(value.clone()) {
-        Ok(Type::Infer(_)) | Err(_) => {
-            cx.error_spanned_by(&value, HELP);
-            None
+    if !input.peek(syn::Lit) {
+        let fork = input.fork();
+        if let Ok(ty) = fork.parse::<Type>()
+            && !matches!(ty, Type::Infer(_))
+            && (fork.is_empty() || fork.peek(Token![,]) || at_option(&fork))
+        {
+            input.advance_to(&fork);
+            return Some(ty);
         }
-        Ok(_) if first_is_literal => {
-            cx.error_spanned_by(&value, HELP);
-            None
-        }
-        Ok(ty) => Some(ty),
     }
+    let value = take_value(input);
+    cx.error_spanned_by(&value, HELP);
+    None
 }
 
-fn parse_priority(cx: &Ctxt, key: &Ident, value: TokenStream) -> Option<i32> {
+fn parse_priority(cx: &Ctxt, key: &Ident, has_value: bool, value: TokenStream) -> Option<i32> {
     const HELP: &str =
         "`priority` takes an integer literal, like `priority = 10` (higher runs earlier)";
     let parsed = syn::parse2::<syn::Expr>(value.clone())
         .ok()
+        .filter(|_| has_value)
         .and_then(|expr| {
             let (negative, literal) = match &expr {
                 syn::Expr::Unary(syn::ExprUnary {
@@ -209,32 +236,13 @@ fn parse_priority(cx: &Ctxt, key: &Ident, value: TokenStream) -> Option<i32> {
 }
 
 fn duplicate(cx: &Ctxt, key: &Ident) {
-    cx.error_spanned_by(key, format!("`{key}` is specified more than once"));
+    cx.error_spanned_by(
+        key,
+        format!("`{key}` is specified more than once: keep one `{key} = …`"),
+    );
 }
 
 /// `value` if it has tokens, else `fallback`: an error needs something to point at.
 fn spanned_or<'a>(value: &'a TokenStream, fallback: &'a Ident) -> &'a dyn ToTokens {
     if value.is_empty() { fallback } else { value }
-}
-
-fn take_until_comma(input: ParseStream) -> TokenStream {
-    let mut tokens = TokenStream::new();
-    while !input.is_empty() && !input.peek(Token![,]) {
-        match input.parse::<TokenTree>() {
-            Ok(tt) => tokens.extend([tt]),
-            Err(_) => break,
-        }
-    }
-    tokens
-}
-
-fn skip_to_comma(input: ParseStream) {
-    let _ = take_until_comma(input);
-}
-
-fn eat_comma(input: ParseStream) -> syn::Result<()> {
-    if !input.is_empty() {
-        input.parse::<Token![,]>()?;
-    }
-    Ok(())
 }

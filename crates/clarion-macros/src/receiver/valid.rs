@@ -1,5 +1,6 @@
 //! The rules a receiver fn must follow. Each check states its rule.
 
+use quote::ToTokens;
 use syn::visit::Visit;
 use syn::{GenericParam, ItemFn, Type};
 
@@ -53,6 +54,31 @@ fn check_signature(cx: &Ctxt, item: &ItemFn) {
 }
 
 fn check_params(cx: &Ctxt, receiver: &Receiver) {
+    for param in &receiver.params {
+        match (&param.kind, strip_parens(param.ty)) {
+            // The sender is a small `Copy` value, handed to each receiver by value.
+            (ParamKind::Sender, reference @ Type::Reference(_)) => cx.error_spanned_by(
+                reference,
+                "`sender` is passed by value: write `sender: Sender`",
+            ),
+            // The argument struct belongs to the caller of `send`; receivers borrow it.
+            (ParamKind::Whole, Type::Reference(_)) => {}
+            (ParamKind::Whole, other) => {
+                let name = match other {
+                    Type::Path(path) => path.to_token_stream().to_string().replace(' ', ""),
+                    _ => "Args".to_owned(),
+                };
+                cx.error_spanned_by(
+                    other,
+                    format!(
+                        "`args` borrows the whole argument struct: write `args: &{name}`, or \
+                         `args: &mut {name}` to change it"
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
     // `impl Trait` in argument position is a hidden type parameter.
     for param in &receiver.params {
         let mut finder = ImplTraitFinder(None);
@@ -83,6 +109,14 @@ fn check_params(cx: &Ctxt, receiver: &Receiver) {
                 );
             }
         }
+    }
+}
+
+fn strip_parens(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip_parens(&p.elem),
+        Type::Group(g) => strip_parens(&g.elem),
+        other => other,
     }
 }
 
