@@ -102,7 +102,7 @@ fn any_static_type_is_a_sender_and_only_its_receivers_hear_it() {
     connect_for(Connect::new().sender::<str>(), "str");
     connect_for(Connect::new().sender::<Vec<String>>(), "vec");
     connect_for(Connect::new().sender::<Shop>(), "shop");
-    connect_for(Connect::new().from(Sender::of::<dyn Fn()>()), "dyn");
+    connect_for(Connect::new().for_sender(Sender::of::<dyn Fn()>()), "dyn");
 
     ANY_TYPE
         .send(Sender::of::<u64>(), &mut Tick { n: 1 })

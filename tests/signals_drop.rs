@@ -41,7 +41,6 @@ static LAST_ONE: Signal<Ping> = Signal::new("last-one");
 
 /// The same, when the disconnected receiver was the signal's last one.
 #[test]
-#[ignore = "bug: a removed receiver's closure stays in the thread's snapshot cache while the signal has no receivers"]
 fn the_last_disconnected_closure_is_dropped_by_the_next_send() {
     let token = Arc::new(());
     let held = token.clone();
@@ -65,7 +64,6 @@ static CHANNEL: Signal<Ping> = Signal::new("channel");
 /// Django drops its reference on `disconnect`; a consumer draining a channel whose sending half a
 /// receiver captured ends once the receiver is disconnected.
 #[test]
-#[ignore = "bug: a disconnected closure lives on in the snapshot cache of every thread that sent the signal"]
 fn disconnect_drops_the_closure_right_away() {
     let (tx, rx) = mpsc::channel();
     let id = CHANNEL.connect(move |_s, args: &mut Ping| tx.send(args.n).unwrap());
@@ -114,7 +112,6 @@ fn a_closure_sent_from_a_finished_thread_is_dropped_on_disconnect() {
 
 /// A signal that is not a `static` (say, one per object) frees its receivers when dropped.
 #[test]
-#[ignore = "bug: a dropped Signal's receivers stay in the snapshot cache of each thread that sent it"]
 fn dropping_a_signal_drops_its_receivers() {
     let token = Arc::new(());
     {

@@ -357,7 +357,6 @@ fn gap_c() {
 }
 
 #[test]
-#[ignore = "bug: Signal::init debug_assert panics when a link-time dispatch_uid duplicate is dropped"]
 fn a_dropped_link_time_duplicate_does_not_break_the_receivers_after_it() {
     let names: Vec<&str> = LINKED_UID_GAP.receivers().iter().map(|r| r.name).collect();
     assert_eq!(names, ["signals_order::gap_a", "signals_order::gap_c"]);
@@ -381,7 +380,6 @@ fn uid_p_b_high() {}
 /// The `#[receiver]` docs say "the first receiver in order wins", and link-time order is by
 /// priority first, then path: the priority-5 receiver runs first, so it should be the one kept.
 #[test]
-#[ignore = "bug: link-time dispatch_uid dedup ignores priority (keeps first by path)"]
 fn link_time_dispatch_uid_keeps_the_first_in_run_order() {
     let names: Vec<&str> = LINKED_UID_PRIORITY
         .receivers()

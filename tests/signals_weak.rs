@@ -215,7 +215,6 @@ fn a_weak_receiver_that_drops_its_own_target_runs_to_the_end_then_goes() {
 static WEAK_CLOSURE_FREED: Signal<Ping> = Signal::new("weak-closure-freed");
 
 #[test]
-#[ignore = "bug: a removed receiver's closure stays in the thread's snapshot cache while the signal has no receivers"]
 fn a_dead_weak_receivers_closure_is_freed() {
     let target = Arc::new(Counter::default());
     let token = Arc::new(());
@@ -261,7 +260,6 @@ static WEAK_UID_DEAD: Signal<Ping> = Signal::new("weak-uid-dead");
 /// Django forgets a dead weak receiver as soon as its target goes: connecting again with its
 /// `dispatch_uid` connects the new receiver instead of returning the dead one's id.
 #[test]
-#[ignore = "bug: connecting a dispatch_uid returns a dead weak receiver's id and drops the new receiver"]
 fn a_dead_weak_receiver_does_not_block_its_dispatch_uid() {
     let first = Arc::new(Counter::default());
     let second = Arc::new(Counter::default());

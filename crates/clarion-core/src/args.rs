@@ -20,6 +20,7 @@ impl<T: ?Sized> ArgRef<T> for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgRef<T> for &T {
     #[inline]
     fn arg_ref(&self) -> &T {
@@ -27,6 +28,7 @@ impl<T: ?Sized> ArgRef<T> for &T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgRef<T> for &mut T {
     #[inline]
     fn arg_ref(&self) -> &T {
@@ -34,6 +36,7 @@ impl<T: ?Sized> ArgRef<T> for &mut T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl ArgRef<str> for String {
     #[inline]
     fn arg_ref(&self) -> &str {
@@ -41,6 +44,7 @@ impl ArgRef<str> for String {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> ArgRef<[T]> for Vec<T> {
     #[inline]
     fn arg_ref(&self) -> &[T] {
@@ -66,6 +70,7 @@ impl<T: ?Sized> ArgMut<T> for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgMut<T> for &mut T {
     #[inline]
     fn arg_mut(&mut self) -> &mut T {
@@ -103,4 +108,21 @@ impl<T: Clone> ArgValue<T> for &mut T {
     fn arg_value(&self) -> T {
         (**self).clone()
     }
+}
+
+/// Converts a receiver's return value to the signal's result type.
+///
+/// Taking the signal fixes the output type to the signal's own before the value is looked at, so
+/// a wrong return type is reported as "must return `O` or `Result<O, E>`" on the user's return
+/// type rather than as a mismatch somewhere in the expansion.
+#[inline]
+pub fn receiver_result<A, R>(
+    _signal: &crate::Signal<A>,
+    returned: R,
+) -> Result<A::Output, Box<crate::Error>>
+where
+    A: crate::SignalArgs,
+    R: crate::IntoReceiverResult<A::Output>,
+{
+    returned.into_receiver_result()
 }

@@ -99,6 +99,12 @@ impl From<Box<dyn std::error::Error + Send + Sync + 'static>> for Error {
     }
 }
 
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::other(error)
+    }
+}
+
 impl From<fmt::Error> for Error {
     fn from(error: fmt::Error) -> Self {
         Error::other(error)

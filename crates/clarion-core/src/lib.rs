@@ -47,7 +47,7 @@ macro_rules! signal {
 /// Not public API: what `clarion`'s macros expand to.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{ArgMut, ArgRef, ArgValue};
+    pub use crate::args::{ArgMut, ArgRef, ArgValue, receiver_result};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
     pub use inventory;
 }

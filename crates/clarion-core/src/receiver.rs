@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::sender::Sender;
 
 /// Identifies one connected receiver; returned by `connect` and accepted by `disconnect`.
@@ -85,7 +85,8 @@ impl ReceiverInfo {
 /// Turns what a receiver returns into `Result<O, Error>`.
 ///
 /// A receiver returns the signal's output type `O` (usually `()`) or `Result<O, E>` with
-/// `E: Into<clarion::Error>`.
+/// `E: Into<clarion::Error>`. The error comes back boxed so that a receiver's result fits in
+/// registers: dispatch stays cheap on the success path.
 #[diagnostic::on_unimplemented(
     message = "a receiver of this signal must return `{O}` or `Result<{O}, E>` with `E: Into<clarion::Error>`, not `{Self}`",
     label = "this return type does not fit the signal",
@@ -93,19 +94,20 @@ impl ReceiverInfo {
 )]
 pub trait IntoReceiverResult<O> {
     /// Performs the conversion.
-    fn into_receiver_result(self) -> Result<O>;
+    fn into_receiver_result(self) -> Result<O, Box<Error>>;
 }
 
 impl<O> IntoReceiverResult<O> for O {
     #[inline]
-    fn into_receiver_result(self) -> Result<O> {
+    fn into_receiver_result(self) -> Result<O, Box<Error>> {
         Ok(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<O, E: Into<Error>> IntoReceiverResult<O> for std::result::Result<O, E> {
     #[inline]
-    fn into_receiver_result(self) -> Result<O> {
-        self.map_err(Into::into)
+    fn into_receiver_result(self) -> Result<O, Box<Error>> {
+        self.map_err(|e| Box::new(e.into()))
     }
 }

@@ -8,6 +8,9 @@ use std::fmt;
 /// Any `'static` type can be a sender: `Sender::of::<User>()`. A sender may name *parents*: a
 /// signal sent by it also reaches the receivers connected for each parent, each exactly once. Model
 /// proxies use this so that a receiver for the concrete model hears saves made through the proxy.
+/// Parents belong to the sender value, not to the type: `Sender::of::<T>()` never reaches the
+/// receivers of a parent, whatever `with_parents::<T>` sends happened before. Equality (`==`)
+/// compares the types only.
 ///
 /// ```
 /// use clarion::Sender;
@@ -67,6 +70,24 @@ impl Sender {
     /// Whether a receiver connected for `other` hears signals sent by `self`.
     pub fn reaches(&self, other: &Sender) -> bool {
         self.id == other.id || self.parents.iter().any(|p| p.reaches(other))
+    }
+
+    /// The same type without parents.
+    pub(crate) fn plain(sender: &Sender) -> Sender {
+        Sender {
+            parents: &[],
+            ..*sender
+        }
+    }
+
+    /// Whether two parent lists name the same types, all the way up.
+    pub(crate) fn same_parents(a: &[Sender], b: &[Sender]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
+    }
+
+    /// Same type and same parents (equality only compares types).
+    pub(crate) fn same_as(&self, other: &Sender) -> bool {
+        self.id == other.id && Sender::same_parents(self.parents, other.parents)
     }
 }
 

@@ -4,7 +4,7 @@ use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use arc_swap::ArcSwapOption;
@@ -34,10 +34,23 @@ pub trait SignalArgs: 'static {
 }
 
 /// The function type a link-time receiver is compiled to.
-pub type ReceiverFn<A> = for<'a, 'b> fn(
-    Sender,
+///
+/// It takes the sender by reference and returns the error boxed, so that both fit in registers.
+pub type ReceiverFn<A> =
+    for<'s, 'a, 'b> fn(
+        &'s Sender,
+        &'b mut <A as SignalArgs>::Args<'a>,
+    ) -> std::result::Result<<A as SignalArgs>::Output, Box<Error>>;
+
+/// What one receiver call gives: `None` when a weak receiver's target is gone.
+type Called<O> = Option<std::result::Result<O, Box<Error>>>;
+
+/// Calls a runtime receiver; `data` points at the receiver's state, kept alive by `Entry::owner`.
+type DynFn<A> = for<'s, 'a, 'b> fn(
+    *const (),
+    &'s Sender,
     &'b mut <A as SignalArgs>::Args<'a>,
-) -> Result<<A as SignalArgs>::Output>;
+) -> Called<<A as SignalArgs>::Output>;
 
 /// Options for [`Signal::connect_with`]: Django's `sender=` and `dispatch_uid=`, plus a priority.
 ///
@@ -53,6 +66,7 @@ pub struct Connect {
     sender: Option<Sender>,
     dispatch_uid: Option<Cow<'static, str>>,
     priority: i32,
+    name: Option<&'static str>,
 }
 
 impl Connect {
@@ -63,12 +77,20 @@ impl Connect {
 
     /// Hear only signals sent by `T` (or by a sender that names `T` as a parent).
     pub fn sender<T: ?Sized + 'static>(self) -> Self {
-        self.from(Sender::of::<T>())
+        self.for_sender(Sender::of::<T>())
     }
 
     /// Hear only signals sent by `sender` (or by a sender that names it as a parent).
-    pub fn from(mut self, sender: Sender) -> Self {
+    pub fn for_sender(mut self, sender: Sender) -> Self {
         self.sender = Some(sender);
+        self
+    }
+
+    /// The receiver's name in errors, introspection and
+    /// [`testing::mute_receiver_named`](crate::testing::mute_receiver_named); by default the
+    /// closure's type name (`my_app::main::{{closure}}`).
+    pub fn name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
         self
     }
 
@@ -98,103 +120,106 @@ pub struct Outcome<O> {
     pub result: Result<O>,
 }
 
-pub(crate) trait DynReceiver<A: SignalArgs>: Send + Sync {
-    /// `None` when the receiver's weak target is gone.
-    fn call(&self, sender: Sender, args: &mut A::Args<'_>) -> Option<Result<A::Output>>;
-    fn is_alive(&self) -> bool;
-}
-
-struct Strong<F>(F);
-
-impl<A: SignalArgs, F> DynReceiver<A> for Strong<F>
-where
-    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> Result<A::Output> + Send + Sync,
-{
-    #[inline]
-    fn call(&self, sender: Sender, args: &mut A::Args<'_>) -> Option<Result<A::Output>> {
-        Some((self.0)(sender, args))
-    }
-
-    fn is_alive(&self) -> bool {
-        true
-    }
-}
-
 struct WeakTarget<T, F> {
     target: Weak<T>,
     f: F,
 }
 
-impl<A: SignalArgs, T: Send + Sync, F> DynReceiver<A> for WeakTarget<T, F>
+/// The call trampoline of a runtime receiver whose state is an `F`.
+fn strong_call<A, F>() -> DynFn<A>
 where
-    F: for<'a, 'b> Fn(&T, Sender, &'b mut A::Args<'a>) -> Result<A::Output> + Send + Sync,
+    A: SignalArgs,
+    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> std::result::Result<A::Output, Box<Error>>,
 {
-    fn call(&self, sender: Sender, args: &mut A::Args<'_>) -> Option<Result<A::Output>> {
-        let target = self.target.upgrade()?;
-        Some((self.f)(&target, sender, args))
-    }
-
-    fn is_alive(&self) -> bool {
-        self.target.strong_count() > 0
+    |data, sender, args| {
+        // SAFETY: `data` is `Arc::as_ptr` of the `Arc<F>` this entry owns (see `Entry::owner`).
+        let f = unsafe { &*data.cast::<F>() };
+        Some(f(*sender, args))
     }
 }
 
-/// Pins a closure's signature to the higher-ranked one receivers need.
-fn strong<A: SignalArgs, F>(f: F) -> F
+fn weak_call<A, T, F>() -> DynFn<A>
 where
-    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> Result<A::Output>,
+    A: SignalArgs,
+    F: for<'a, 'b> Fn(
+        &T,
+        Sender,
+        &'b mut A::Args<'a>,
+    ) -> std::result::Result<A::Output, Box<Error>>,
 {
-    f
+    |data, sender, args| {
+        // SAFETY: `data` is `Arc::as_ptr` of the `Arc<WeakTarget<T, F>>` this entry owns.
+        let weak = unsafe { &*data.cast::<WeakTarget<T, F>>() };
+        let target = weak.target.upgrade()?;
+        Some((weak.f)(&target, *sender, args))
+    }
 }
 
-fn weak_fn<A: SignalArgs, T, F>(f: F) -> F
-where
-    F: for<'a, 'b> Fn(&T, Sender, &'b mut A::Args<'a>) -> Result<A::Output>,
-{
-    f
+fn weak_alive<T, F>() -> fn(*const ()) -> bool {
+    |data| {
+        // SAFETY: as in `weak_call`.
+        let weak = unsafe { &*data.cast::<WeakTarget<T, F>>() };
+        weak.target.strong_count() > 0
+    }
 }
 
 enum Call<A: SignalArgs> {
     Static(ReceiverFn<A>),
-    Dynamic(Arc<dyn DynReceiver<A>>),
+    Dynamic {
+        func: DynFn<A>,
+        data: *const (),
+        alive: Option<fn(*const ()) -> bool>,
+    },
 }
 
+// Manual impls: a derive would require `A: Copy`.
 impl<A: SignalArgs> Clone for Call<A> {
     fn clone(&self) -> Self {
-        match self {
-            Call::Static(f) => Call::Static(*f),
-            Call::Dynamic(d) => Call::Dynamic(Arc::clone(d)),
-        }
+        *self
     }
 }
 
+impl<A: SignalArgs> Copy for Call<A> {}
+
 pub(crate) struct Entry<A: SignalArgs> {
     call: Call<A>,
+    /// Owns what `Call::Dynamic::data` points at.
+    owner: Option<Arc<dyn std::any::Any + Send + Sync>>,
     info: Arc<ReceiverInfo>,
 }
+
+// SAFETY: the raw pointer in `Call::Dynamic` points into `owner`, which is `Send + Sync`, and the
+// receiver state behind it was required to be `Send + Sync` when connected.
+unsafe impl<A: SignalArgs> Send for Entry<A> {}
+unsafe impl<A: SignalArgs> Sync for Entry<A> {}
 
 impl<A: SignalArgs> Clone for Entry<A> {
     fn clone(&self) -> Self {
         Entry {
-            call: self.call.clone(),
+            call: self.call,
+            owner: self.owner.clone(),
             info: Arc::clone(&self.info),
         }
     }
 }
 
 impl<A: SignalArgs> Entry<A> {
-    #[inline]
-    fn call(&self, sender: Sender, args: &mut A::Args<'_>) -> Option<Result<A::Output>> {
-        match &self.call {
+    #[inline(always)]
+    fn call(&self, sender: &Sender, args: &mut A::Args<'_>) -> Called<A::Output> {
+        match self.call {
             Call::Static(f) => Some(f(sender, args)),
-            Call::Dynamic(d) => d.call(sender, args),
+            Call::Dynamic { func, data, .. } => func(data, sender, args),
         }
     }
 
     fn is_alive(&self) -> bool {
-        match &self.call {
-            Call::Static(_) => true,
-            Call::Dynamic(d) => d.is_alive(),
+        match self.call {
+            Call::Dynamic {
+                data,
+                alive: Some(alive),
+                ..
+            } => alive(data),
+            _ => true,
         }
     }
 
@@ -207,15 +232,15 @@ impl<A: SignalArgs> Entry<A> {
 pub(crate) struct Snapshot<A: SignalArgs> {
     /// Receivers without a sender.
     anyone: Box<[Entry<A>]>,
-    /// Per sender type, sorted by `TypeId`.
+    /// Per sender type (and parent list), sorted by `TypeId`.
     by_sender: Box<[SenderList<A>]>,
 }
 
-/// The receivers one sender type reaches, sender-less ones included, in run order.
+/// The receivers one sender reaches, sender-less ones included, in run order.
 struct SenderList<A: SignalArgs> {
     id: TypeId,
-    /// Whether the sender's parents were taken into account.
-    chained: bool,
+    /// The parents this list was resolved for; empty for a plain sender.
+    parents: &'static [Sender],
     list: Box<[Entry<A>]>,
 }
 
@@ -232,50 +257,44 @@ impl<A: SignalArgs> Snapshot<A> {
             .filter(|e| e.info.sender.is_none())
             .cloned()
             .collect();
-        let mut senders: Vec<(TypeId, Option<Sender>)> = entries
-            .iter()
-            .filter_map(|e| e.info.sender.map(|s| (s.type_id(), None)))
-            .collect();
-        senders.extend(chains.iter().map(|s| (s.type_id(), Some(*s))));
-        // A registered chain wins over the plain id of the same type.
-        senders.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.is_some().cmp(&a.1.is_some())));
-        senders.dedup_by_key(|s| s.0);
-        let by_sender = senders
+        // Plain senders that have receivers of their own, then every chain seen by `send`.
+        let mut senders: Vec<Sender> = Vec::new();
+        for sender in entries.iter().filter_map(|e| e.info.sender) {
+            if !senders.iter().any(|s| s.type_id() == sender.type_id()) {
+                senders.push(Sender::plain(&sender));
+            }
+        }
+        senders.extend_from_slice(chains);
+        let mut by_sender: Vec<SenderList<A>> = senders
             .into_iter()
-            .map(|(id, chain)| {
-                let reaches = |target: &Sender| match &chain {
-                    Some(chain) => chain.reaches(target),
-                    None => target.type_id() == id,
-                };
-                let list: Box<[Entry<A>]> = entries
+            .map(|sender| SenderList {
+                id: sender.type_id(),
+                parents: sender.parents(),
+                list: entries
                     .iter()
-                    .filter(|e| e.info.sender.as_ref().is_none_or(reaches))
+                    .filter(|e| e.info.sender.as_ref().is_none_or(|t| sender.reaches(t)))
                     .cloned()
-                    .collect();
-                SenderList {
-                    id,
-                    chained: chain.is_some(),
-                    list,
-                }
+                    .collect(),
             })
             .collect();
-        Snapshot { anyone, by_sender }
+        by_sender.sort_by_key(|s| s.id);
+        Snapshot {
+            anyone,
+            by_sender: by_sender.into_boxed_slice(),
+        }
     }
 
-    #[inline]
     fn lookup(&self, sender: &Sender) -> Lookup<'_, A> {
         let id = sender.type_id();
-        match self.by_sender.binary_search_by(|s| s.id.cmp(&id)) {
-            Ok(i) => {
-                let found = &self.by_sender[i];
-                if found.chained || sender.parents().is_empty() {
-                    Lookup::Found(&found.list)
-                } else {
-                    Lookup::NeedChain
-                }
-            }
-            Err(_) if sender.parents().is_empty() => Lookup::Found(&self.anyone),
-            Err(_) => Lookup::NeedChain,
+        let start = self.by_sender.partition_point(|s| s.id < id);
+        let found = self.by_sender[start..]
+            .iter()
+            .take_while(|s| s.id == id)
+            .find(|s| Sender::same_parents(s.parents, sender.parents()));
+        match found {
+            Some(found) => Lookup::Found(&found.list),
+            None if sender.parents().is_empty() => Lookup::Found(&self.anyone),
+            None => Lookup::NeedChain,
         }
     }
 }
@@ -283,13 +302,45 @@ impl<A: SignalArgs> Snapshot<A> {
 struct Registry<A: SignalArgs> {
     /// Every receiver, in run order.
     entries: Vec<Entry<A>>,
-    /// Senders with parents seen by `send`.
+    /// Senders with parents seen by `send`, one per type and parent list.
     chains: Vec<Sender>,
 }
 
-const UNINIT: u8 = 0;
-const EMPTY: u8 = 1;
-const LISTENING: u8 = 2;
+/// `Signal::summary` bits: what a send can decide without the thread's caches. Zero until the
+/// signal is initialised.
+const INIT: u64 = 1;
+/// Some receiver is connected.
+const HAS_ANY: u64 = 1 << 1;
+/// Some receiver without a sender is connected: every sender is heard.
+const HAS_ANYONE: u64 = 1 << 2;
+/// Bits 8..64: a one-hash Bloom filter of the sender types that have receivers of their own.
+const FILTER_SHIFT: u32 = 8;
+
+#[inline(always)]
+fn filter_bit(sender: &Sender) -> u64 {
+    1 << (FILTER_SHIFT + (cache::type_bits(sender) % u64::from(64 - FILTER_SHIFT)) as u32)
+}
+
+fn summarize<A: SignalArgs>(entries: &[Entry<A>]) -> u64 {
+    entries.iter().fold(INIT, |summary, e| {
+        summary
+            | HAS_ANY
+            | match &e.info.sender {
+                None => HAS_ANYONE,
+                Some(sender) => filter_bit(sender),
+            }
+    })
+}
+
+/// Whether a send from `sender` reaches no receiver, by the summary alone. `false` means "maybe".
+#[inline(always)]
+fn surely_unheard(summary: u64, sender: &Sender) -> bool {
+    summary & INIT != 0
+        && (summary & HAS_ANY == 0
+            || (summary & HAS_ANYONE == 0
+                && sender.parents().is_empty()
+                && summary & filter_bit(sender) == 0))
+}
 
 /// A signal: receivers connect to it, senders send it (Django's `Signal()`).
 ///
@@ -321,7 +372,7 @@ const LISTENING: u8 = 2;
 /// ```
 pub struct Signal<A: SignalArgs> {
     name: &'static str,
-    state: AtomicU8,
+    summary: AtomicU64,
     slot: AtomicU32,
     stamp: AtomicU64,
     dead: AtomicBool,
@@ -334,7 +385,7 @@ impl<A: SignalArgs> Signal<A> {
     pub const fn new(name: &'static str) -> Self {
         Signal {
             name,
-            state: AtomicU8::new(UNINIT),
+            summary: AtomicU64::new(0),
             slot: AtomicU32::new(0),
             stamp: AtomicU64::new(0),
             dead: AtomicBool::new(false),
@@ -374,10 +425,17 @@ impl<A: SignalArgs> Signal<A> {
         F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> R + Send + Sync + 'static,
         R: IntoReceiverResult<A::Output>,
     {
-        let call = strong::<A, _>(move |sender, args| f(sender, args).into_receiver_result());
-        let call: Arc<dyn DynReceiver<A>> = Arc::new(Strong(call));
+        let state = Arc::new(pin_signature::<A, _>(move |sender, args| {
+            f(sender, args).into_receiver_result()
+        }));
+        let call = Call::Dynamic {
+            func: strong_call_for::<A, _>(&state),
+            data: Arc::as_ptr(&state).cast(),
+            alive: None,
+        };
         self.add(
-            Call::Dynamic(call),
+            call,
+            state,
             options,
             std::any::type_name::<F>(),
             Location::caller(),
@@ -394,15 +452,20 @@ impl<A: SignalArgs> Signal<A> {
         F: for<'a, 'b> Fn(&T, Sender, &'b mut A::Args<'a>) -> R + Send + Sync + 'static,
         R: IntoReceiverResult<A::Output>,
     {
-        let f = weak_fn::<A, T, _>(move |target, sender, args| {
-            f(target, sender, args).into_receiver_result()
-        });
-        let call: Arc<dyn DynReceiver<A>> = Arc::new(WeakTarget {
+        let state = Arc::new(WeakTarget {
             target: Arc::downgrade(target),
-            f,
+            f: pin_weak_signature::<A, T, _>(move |target, sender, args| {
+                f(target, sender, args).into_receiver_result()
+            }),
         });
+        let call = Call::Dynamic {
+            func: weak_call_for::<A, T, _>(&state),
+            data: Arc::as_ptr(&state).cast(),
+            alive: Some(weak_alive_for(&state)),
+        };
         self.add(
-            Call::Dynamic(call),
+            call,
+            state,
             options,
             std::any::type_name::<F>(),
             Location::caller(),
@@ -411,12 +474,15 @@ impl<A: SignalArgs> Signal<A> {
     }
 
     /// Disconnects the receiver `id`; returns whether it was connected.
+    ///
+    /// A send already running on another thread may still call it; no send that starts after
+    /// this returns does.
     pub fn disconnect(&self, id: ReceiverId) -> bool {
         self.remove_where(|info| info.id == id)
     }
 
-    /// Disconnects the receiver connected with `dispatch_uid` for `sender` (`None`: for every
-    /// sender); returns whether there was one.
+    /// Disconnects the receiver connected with `dispatch_uid` for `sender` (`None`: the one
+    /// connected without a sender); returns whether there was one.
     pub fn disconnect_uid(&self, dispatch_uid: &str, sender: Option<Sender>) -> bool {
         self.remove_where(|info| {
             info.dispatch_uid.as_deref() == Some(dispatch_uid) && info.sender == sender
@@ -426,7 +492,7 @@ impl<A: SignalArgs> Signal<A> {
     /// Whether any live receiver would hear a send from `sender`.
     pub fn has_listeners(&self, sender: Sender) -> bool {
         self.ensure_init();
-        self.with_list(sender, |list| list.iter().any(Entry::is_alive))
+        self.with_list(&sender, |list| list.iter().any(Entry::is_alive))
     }
 
     /// Every connected receiver, in the order they run.
@@ -447,14 +513,20 @@ impl<A: SignalArgs> Signal<A> {
     /// Receivers get `args` mutably, one after the other.
     #[inline]
     pub fn send(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
+        // All a send costs when nobody hears it: two loads (and, with receivers for other
+        // senders, a bit test).
+        if surely_unheard(self.summary.load(Ordering::Acquire), &sender) && !testing::active() {
+            return Ok(Vec::new());
+        }
+        self.send_to_receivers(&sender, args)
+    }
+
+    #[inline(never)]
+    fn send_to_receivers(&self, sender: &Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
         if testing::active() {
             return self.send_observed(sender, args);
         }
-        match self.state.load(Ordering::Acquire) {
-            EMPTY => return Ok(Vec::new()),
-            UNINIT => self.init(),
-            _ => {}
-        }
+        self.ensure_init();
         self.with_list(sender, |list| self.dispatch(list, sender, args, |_| false))
     }
 
@@ -466,12 +538,12 @@ impl<A: SignalArgs> Signal<A> {
             return Vec::new();
         }
         self.ensure_init();
-        let outcomes = self.with_list(sender, |list| {
+        let outcomes = self.with_list(&sender, |list| {
             let mut outcomes = Vec::with_capacity(list.len());
             for entry in list.iter().filter(|e| !muted.mutes(e.info())) {
-                let called = catch_unwind(AssertUnwindSafe(|| entry.call(sender, &mut *args)));
+                let called = catch_unwind(AssertUnwindSafe(|| entry.call(&sender, &mut *args)));
                 let result = match called {
-                    Ok(Some(result)) => result.map_err(|e| self.receiver_error(entry, e)),
+                    Ok(Some(result)) => result.map_err(|e| self.receiver_error(entry, *e)),
                     Ok(None) => {
                         self.dead.store(true, Ordering::Relaxed);
                         continue;
@@ -491,8 +563,8 @@ impl<A: SignalArgs> Signal<A> {
     }
 
     #[cold]
-    fn send_observed(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
-        let muted = testing::observe(self, sender, args);
+    fn send_observed(&self, sender: &Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
+        let muted = testing::observe(self, *sender, args);
         if muted.whole_signal {
             return Ok(Vec::new());
         }
@@ -502,40 +574,30 @@ impl<A: SignalArgs> Signal<A> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn dispatch(
         &self,
         list: &[Entry<A>],
-        sender: Sender,
+        sender: &Sender,
         args: &mut A::Args<'_>,
         skip: impl Fn(&Entry<A>) -> bool,
     ) -> Result<Vec<A::Output>> {
         let mut out = Vec::new();
-        let mut current = 0;
-        let mut dead = false;
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            for (i, entry) in list.iter().enumerate() {
-                if skip(entry) {
-                    continue;
-                }
-                current = i;
-                match entry.call(sender, &mut *args) {
-                    Some(Ok(value)) => out.push(value),
-                    Some(Err(error)) => return Err(self.receiver_error(entry, error)),
-                    None => dead = true,
+        for entry in list {
+            if skip(entry) {
+                continue;
+            }
+            match catch_unwind(AssertUnwindSafe(|| entry.call(sender, &mut *args))) {
+                Ok(Some(Ok(value))) => out.push(value),
+                Ok(Some(Err(error))) => return Err(self.receiver_error(entry, *error)),
+                Ok(None) => self.dead.store(true, Ordering::Relaxed),
+                Err(payload) => {
+                    return Err(self.receiver_error(entry, Error::from_panic(payload)));
                 }
             }
-            Ok(())
-        }));
-        if dead {
-            self.dead.store(true, Ordering::Relaxed);
-            self.prune_if_dead();
         }
-        match ran {
-            Ok(Ok(())) => Ok(out),
-            Ok(Err(error)) => Err(error),
-            Err(payload) => Err(self.receiver_error(&list[current], Error::from_panic(payload))),
-        }
+        self.prune_if_dead();
+        Ok(out)
     }
 
     #[cold]
@@ -547,44 +609,69 @@ impl<A: SignalArgs> Signal<A> {
         }
     }
 
-    /// Runs `f` on the receivers `sender` reaches, from this thread's cached snapshot when fresh.
-    #[inline]
-    fn with_list<R>(&self, sender: Sender, f: impl FnOnce(&[Entry<A>]) -> R) -> R {
+    /// Runs `f` on the receivers `sender` reaches, from this thread's caches when fresh.
+    #[inline(always)]
+    fn with_list<R>(&self, sender: &Sender, f: impl FnOnce(&[Entry<A>]) -> R) -> R {
         let slot = self.slot.load(Ordering::Relaxed);
+        let stamp = self.stamp.load(Ordering::Acquire);
+        let index = cache::hot_index(slot, sender);
+        if let Some((list, len)) = cache::hot_get(index, stamp, sender) {
+            let _pinned = Pinned;
+            // SAFETY: the hot entry carries this signal's current stamp, so it was resolved from
+            // this signal's `Snapshot<A>` of that stamp, which this thread's cold cache keeps
+            // alive while pinned (see `cache`).
+            let list = unsafe { std::slice::from_raw_parts(list.cast::<Entry<A>>(), len) };
+            return f(list);
+        }
+        self.with_list_slow(slot, index, sender, f)
+    }
+
+    #[inline(never)]
+    fn with_list_slow<R>(
+        &self,
+        slot: u32,
+        index: usize,
+        sender: &Sender,
+        f: impl FnOnce(&[Entry<A>]) -> R,
+    ) -> R {
         loop {
+            // Read before loading: the snapshot loaded next is this stamp's or newer, never older.
             let stamp = self.stamp.load(Ordering::Acquire);
-            if let Some(ptr) = cache::pin(slot, stamp) {
-                let pinned = Pinned;
-                // SAFETY: the slot's stamp matches this signal's, so `ptr` came from
-                // `Arc::as_ptr` of one of this signal's `Arc<Snapshot<A>>`, which the cache keeps
-                // alive while pinned (see `cache`).
-                let snapshot = unsafe { &*ptr.cast::<Snapshot<A>>() };
-                match snapshot.lookup(&sender) {
-                    Lookup::Found(list) => return f(list),
+            let Some(snapshot) = cache::cold_get(slot, stamp) else {
+                let Some(loaded) = self.published.load_full() else {
+                    unreachable!("signal `{}` used before it was initialised", self.name)
+                };
+                if cache::cold_put(slot, stamp, loaded.clone()) {
+                    continue;
+                }
+                // Thread-local storage is gone (a send from a thread-local destructor).
+                match loaded.lookup(sender) {
+                    Lookup::Found(list) => {
+                        cache::pin();
+                        let _pinned = Pinned;
+                        return f(list);
+                    }
                     Lookup::NeedChain => {
-                        drop(pinned);
-                        self.register_chain(sender);
+                        self.register_chain(*sender);
                         continue;
                     }
                 }
-            }
-            let Some(snapshot) = self.published.load_full() else {
-                unreachable!("signal `{}` used before it was initialised", self.name)
             };
-            let ptr = Arc::as_ptr(&snapshot).cast::<()>();
-            if cache::fill(slot, stamp, ptr, snapshot.clone()) {
-                continue;
-            }
-            // Thread-local storage is gone (a send from a thread-local destructor): use our `Arc`.
-            match snapshot.lookup(&sender) {
-                Lookup::Found(list) => return f(list),
-                Lookup::NeedChain => self.register_chain(sender),
+            // SAFETY: the cold cache holds this signal's `Arc<Snapshot<A>>` of `stamp`.
+            let snapshot = unsafe { &*snapshot.cast::<Snapshot<A>>() };
+            match snapshot.lookup(sender) {
+                Lookup::Found(list) => {
+                    cache::hot_put(index, stamp, sender, list.as_ptr().cast(), list.len());
+                    let _pinned = Pinned;
+                    return f(list);
+                }
+                Lookup::NeedChain => self.register_chain(*sender),
             }
         }
     }
 
     fn ensure_init(&self) {
-        if self.state.load(Ordering::Acquire) == UNINIT {
+        if self.summary.load(Ordering::Acquire) & INIT == 0 {
             self.init();
         }
     }
@@ -593,13 +680,14 @@ impl<A: SignalArgs> Signal<A> {
     #[cold]
     fn init(&self) {
         let mut registry = self.lock();
-        if self.state.load(Ordering::Acquire) != UNINIT {
+        if self.summary.load(Ordering::Acquire) & INIT != 0 {
             return;
         }
         self.slot.store(cache::alloc_slot(), Ordering::Relaxed);
         let mut linked: Vec<Entry<A>> = registry::linked_to(self)
             .map(|(func, meta)| Entry {
                 call: Call::Static(func),
+                owner: None,
                 info: Arc::new(meta.info(self.name)),
             })
             .collect();
@@ -611,9 +699,11 @@ impl<A: SignalArgs> Signal<A> {
         for (seq, entry) in linked.iter_mut().enumerate() {
             Arc::get_mut(&mut entry.info).expect("fresh").seq = seq as u64;
         }
-        // A link-time `dispatch_uid` also connects once per sender: the first in order wins.
+        registry.entries.append(&mut linked);
+        registry.entries.sort_by_key(|e| e.info.order_key());
+        // A link-time `dispatch_uid` connects once per sender: the first in run order wins.
         let mut seen: Vec<(Cow<'static, str>, Option<Sender>)> = Vec::new();
-        linked.retain(|e| match &e.info.dispatch_uid {
+        registry.entries.retain(|e| match &e.info.dispatch_uid {
             Some(uid) if seen.iter().any(|s| s.0 == *uid && s.1 == e.info.sender) => false,
             Some(uid) => {
                 seen.push((uid.clone(), e.info.sender));
@@ -621,15 +711,6 @@ impl<A: SignalArgs> Signal<A> {
             }
             None => true,
         });
-        let linked_seq_end = linked.len() as u64;
-        registry.entries.append(&mut linked);
-        registry.entries.sort_by_key(|e| e.info.order_key());
-        debug_assert!(
-            registry
-                .entries
-                .iter()
-                .all(|e| e.info.origin == Origin::Runtime || e.info.seq < linked_seq_end)
-        );
         let old = self.publish(&registry);
         drop(registry);
         drop(old);
@@ -638,6 +719,7 @@ impl<A: SignalArgs> Signal<A> {
     fn add(
         &self,
         call: Call<A>,
+        owner: Arc<dyn std::any::Any + Send + Sync>,
         options: Connect,
         name: &'static str,
         location: &'static Location<'static>,
@@ -648,13 +730,15 @@ impl<A: SignalArgs> Signal<A> {
         let mut registry = self.lock();
         if let Some(uid) = options.dispatch_uid.as_deref() {
             let existing = registry.entries.iter().find(|e| {
-                e.info.dispatch_uid.as_deref() == Some(uid) && e.info.sender == options.sender
+                e.info.dispatch_uid.as_deref() == Some(uid)
+                    && e.info.sender == options.sender
+                    && e.is_alive()
             });
             if let Some(existing) = existing {
                 let id = existing.info.id;
                 drop(registry);
                 // Dropped outside the lock: dropping a closure may run user code.
-                drop(call);
+                drop(owner);
                 return id;
             }
         }
@@ -662,7 +746,7 @@ impl<A: SignalArgs> Signal<A> {
             id: ReceiverId::next(),
             signal: self.name,
             sender: options.sender,
-            name,
+            name: options.name.unwrap_or(name),
             file: location.file(),
             line: location.line(),
             dispatch_uid: options.dispatch_uid,
@@ -681,6 +765,7 @@ impl<A: SignalArgs> Signal<A> {
             at,
             Entry {
                 call,
+                owner: Some(owner),
                 info: Arc::new(info),
             },
         );
@@ -699,17 +784,15 @@ impl<A: SignalArgs> Signal<A> {
         let removed = registry.entries.remove(at);
         let old = self.publish(&registry);
         drop(registry);
+        // This thread's cached snapshot would keep the receiver alive until its next send.
+        cache::forget(self.slot.load(Ordering::Relaxed));
         drop((removed, old));
         true
     }
 
     fn register_chain(&self, sender: Sender) {
         let mut registry = self.lock();
-        if registry
-            .chains
-            .iter()
-            .any(|c| c.type_id() == sender.type_id())
-        {
+        if registry.chains.iter().any(|c| c.same_as(&sender)) {
             // Another thread registered it; its snapshot is already published.
             return;
         }
@@ -719,6 +802,7 @@ impl<A: SignalArgs> Signal<A> {
         drop(old);
     }
 
+    #[inline(always)]
     fn prune_if_dead(&self) {
         if self.dead.load(Ordering::Relaxed) {
             self.prune();
@@ -726,6 +810,7 @@ impl<A: SignalArgs> Signal<A> {
     }
 
     /// Drops receivers whose weak target is gone.
+    #[cold]
     fn prune(&self) {
         self.dead.store(false, Ordering::Relaxed);
         let mut registry = self.lock();
@@ -738,6 +823,8 @@ impl<A: SignalArgs> Signal<A> {
         registry.entries = alive;
         let old = self.publish(&registry);
         drop(registry);
+        // As in `remove_where`: this thread's cached snapshot would keep the dead receivers.
+        cache::forget(self.slot.load(Ordering::Relaxed));
         // Dropped outside the lock: dropping a closure may run user code.
         drop((dead, old));
     }
@@ -748,12 +835,8 @@ impl<A: SignalArgs> Signal<A> {
         let old = self.published.swap(Some(snapshot));
         // After the swap: a reader that sees this stamp loads this snapshot or a newer one.
         self.stamp.store(cache::next_stamp(), Ordering::Release);
-        let state = if registry.entries.is_empty() {
-            EMPTY
-        } else {
-            LISTENING
-        };
-        self.state.store(state, Ordering::Release);
+        self.summary
+            .store(summarize(&registry.entries), Ordering::Release);
         old
     }
 
@@ -763,11 +846,55 @@ impl<A: SignalArgs> Signal<A> {
     }
 }
 
+/// Pins a closure's signature to the higher-ranked one receivers need.
+fn pin_signature<A: SignalArgs, F>(f: F) -> F
+where
+    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> std::result::Result<A::Output, Box<Error>>,
+{
+    f
+}
+
+fn pin_weak_signature<A: SignalArgs, T, F>(f: F) -> F
+where
+    F: for<'a, 'b> Fn(
+        &T,
+        Sender,
+        &'b mut A::Args<'a>,
+    ) -> std::result::Result<A::Output, Box<Error>>,
+{
+    f
+}
+
+/// `strong_call::<A, F>()` with `F` inferred from the state it will be called with.
+fn strong_call_for<A, F>(_state: &Arc<F>) -> DynFn<A>
+where
+    A: SignalArgs,
+    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> std::result::Result<A::Output, Box<Error>>,
+{
+    strong_call::<A, F>()
+}
+
+fn weak_call_for<A, T, F>(_state: &Arc<WeakTarget<T, F>>) -> DynFn<A>
+where
+    A: SignalArgs,
+    F: for<'a, 'b> Fn(
+        &T,
+        Sender,
+        &'b mut A::Args<'a>,
+    ) -> std::result::Result<A::Output, Box<Error>>,
+{
+    weak_call::<A, T, F>()
+}
+
+fn weak_alive_for<T, F>(_state: &Arc<WeakTarget<T, F>>) -> fn(*const ()) -> bool {
+    weak_alive::<T, F>()
+}
+
 /// Ends a cache pin when dropped, also while unwinding.
 struct Pinned;
 
 impl Drop for Pinned {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         cache::unpin();
     }
