@@ -64,7 +64,9 @@ fn registration(
     let body = returned(item, &signal_ref, quote!(#fn_name(#(#args),*)));
 
     let private = paths::private();
-    let line = quote_spanned!(at(fn_name.span())=> ::core::line!());
+    // The fn name's own span: `line!()` follows its expansion context, so a call-site context
+    // would report the attribute's line instead of the fn's.
+    let line = quote_spanned!(fn_name.span()=> ::core::line!());
     let sender = match &attr.sender {
         Some(ty) => {
             let span = at(first_span(ty));
