@@ -527,7 +527,8 @@ impl<A: SignalArgs> Signal<A> {
             return self.send_observed(sender, args);
         }
         self.ensure_init();
-        self.with_list(sender, |list| self.dispatch(list, sender, args, |_| false))
+        let resolved = self.resolve(sender);
+        self.dispatch(resolved.list(), sender, args, |_| false)
     }
 
     /// Calls every receiver that hears `sender`, whatever the others do, and returns each one's
@@ -612,28 +613,29 @@ impl<A: SignalArgs> Signal<A> {
     /// Runs `f` on the receivers `sender` reaches, from this thread's caches when fresh.
     #[inline(always)]
     fn with_list<R>(&self, sender: &Sender, f: impl FnOnce(&[Entry<A>]) -> R) -> R {
+        let resolved = self.resolve(sender);
+        f(resolved.list())
+    }
+
+    /// The receivers `sender` reaches, pinned until the result is dropped.
+    #[inline(always)]
+    fn resolve(&self, sender: &Sender) -> Resolved<A> {
         let slot = self.slot.load(Ordering::Relaxed);
         let stamp = self.stamp.load(Ordering::Acquire);
         let index = cache::hot_index(slot, sender);
-        if let Some((list, len)) = cache::hot_get(index, stamp, sender) {
-            let _pinned = Pinned;
-            // SAFETY: the hot entry carries this signal's current stamp, so it was resolved from
-            // this signal's `Snapshot<A>` of that stamp, which this thread's cold cache keeps
-            // alive while pinned (see `cache`).
-            let list = unsafe { std::slice::from_raw_parts(list.cast::<Entry<A>>(), len) };
-            return f(list);
+        match cache::hot_get(index, stamp, sender) {
+            Some((list, len)) => Resolved {
+                list: list.cast(),
+                len,
+                _keep: None,
+                _pinned: Pinned,
+            },
+            None => self.resolve_slow(slot, index, sender),
         }
-        self.with_list_slow(slot, index, sender, f)
     }
 
     #[inline(never)]
-    fn with_list_slow<R>(
-        &self,
-        slot: u32,
-        index: usize,
-        sender: &Sender,
-        f: impl FnOnce(&[Entry<A>]) -> R,
-    ) -> R {
+    fn resolve_slow(&self, slot: u32, index: usize, sender: &Sender) -> Resolved<A> {
         loop {
             // Read before loading: the snapshot loaded next is this stamp's or newer, never older.
             let stamp = self.stamp.load(Ordering::Acquire);
@@ -647,9 +649,14 @@ impl<A: SignalArgs> Signal<A> {
                 // Thread-local storage is gone (a send from a thread-local destructor).
                 match loaded.lookup(sender) {
                     Lookup::Found(list) => {
+                        let (list, len) = (list.as_ptr(), list.len());
                         cache::pin();
-                        let _pinned = Pinned;
-                        return f(list);
+                        return Resolved {
+                            list,
+                            len,
+                            _keep: Some(loaded),
+                            _pinned: Pinned,
+                        };
                     }
                     Lookup::NeedChain => {
                         self.register_chain(*sender);
@@ -662,8 +669,12 @@ impl<A: SignalArgs> Signal<A> {
             match snapshot.lookup(sender) {
                 Lookup::Found(list) => {
                     cache::hot_put(index, stamp, sender, list.as_ptr().cast(), list.len());
-                    let _pinned = Pinned;
-                    return f(list);
+                    return Resolved {
+                        list: list.as_ptr(),
+                        len: list.len(),
+                        _keep: None,
+                        _pinned: Pinned,
+                    };
                 }
                 Lookup::NeedChain => self.register_chain(*sender),
             }
@@ -888,6 +899,24 @@ where
 
 fn weak_alive_for<T, F>(_state: &Arc<WeakTarget<T, F>>) -> fn(*const ()) -> bool {
     weak_alive::<T, F>()
+}
+
+/// A resolved receiver list, valid while the thread is pinned (see `cache`).
+struct Resolved<A: SignalArgs> {
+    list: *const Entry<A>,
+    len: usize,
+    /// The snapshot `list` points into, when the thread's caches could not hold it.
+    _keep: Option<Arc<Snapshot<A>>>,
+    _pinned: Pinned,
+}
+
+impl<A: SignalArgs> Resolved<A> {
+    #[inline(always)]
+    fn list(&self) -> &[Entry<A>] {
+        // SAFETY: `list` points into a snapshot kept alive by this thread's cold cache while it
+        // is pinned (`_pinned`), or by `_keep`: either lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.list, self.len) }
+    }
 }
 
 /// Ends a cache pin when dropped, also while unwinding.
