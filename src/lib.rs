@@ -83,8 +83,10 @@ pub use clarion_core::{
 /// struct. The fn returns the signal's output (`()` unless the signal says otherwise) or a
 /// `Result` of it whose error converts into [`Error`].
 ///
-/// **What it generates:** the fn, unchanged, and a link-time registration (an `inventory`
-/// submission) per signal holding a small wrapper that takes the parameters from the arguments.
+/// **What it generates:** the fn, with a link-time registration (an `inventory` submission) per
+/// signal inserted as the first item of its body, each holding a small wrapper that takes the
+/// parameters from the arguments. The fn's own code is unchanged, and it can still be called
+/// directly.
 /// Link-time receivers of a signal run in a fixed order: by `priority`, then by path
 /// (`crate::module::fn`), then by file and line; all before runtime-connected receivers of the
 /// same priority.
