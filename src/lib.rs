@@ -163,6 +163,11 @@ pub mod prelude {
     pub use crate::{Connect, Sender, Signal, SignalArgs, receiver, signal};
 }
 
+// Compiles and runs the README's example with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]
 pub mod __private {
