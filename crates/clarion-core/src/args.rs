@@ -116,13 +116,13 @@ impl<T: Clone> ArgValue<T> for &mut T {
 /// a wrong return type is reported as "must return `O` or `Result<O, E>`" on the user's return
 /// type rather than as a mismatch somewhere in the expansion.
 #[inline]
-pub fn receiver_result<A, R>(
-    _signal: &crate::Signal<A>,
+pub fn receiver_result<S, R>(
+    _signal: &S,
     returned: R,
-) -> Result<A::Output, Box<crate::Error>>
+) -> Result<<S::Args as crate::SignalArgs>::Output, Box<crate::Error>>
 where
-    A: crate::SignalArgs,
-    R: crate::IntoReceiverResult<A::Output>,
+    S: crate::signal::IsSignal,
+    R: crate::IntoReceiverResult<<S::Args as crate::SignalArgs>::Output>,
 {
     returned.into_receiver_result()
 }

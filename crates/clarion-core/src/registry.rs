@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::error::{Error, Result};
 use crate::receiver::{Origin, ReceiverId, ReceiverInfo};
 use crate::sender::Sender;
-use crate::signal::{AnySignal, ReceiverFn, Signal, SignalArgs};
+use crate::signal::{AnySignal, IsSignal, ReceiverFn, Signal, SignalArgs};
 
 /// A receiver registered at link time by `#[receiver]`. Not public API.
 #[doc(hidden)]
@@ -66,14 +66,18 @@ impl LinkedMeta {
 
 impl LinkedReceiver {
     /// Registers `func` as a receiver of `signal`.
-    pub const fn new<A: SignalArgs>(
-        signal: &'static Signal<A>,
-        func: ReceiverFn<A>,
+    pub const fn new<S: IsSignal>(
+        signal: &'static S,
+        func: ReceiverFn<S::Args>,
         meta: LinkedMeta,
     ) -> Self {
+        // SAFETY: `IsSignal` is sealed and implemented only by `Signal<A>` with `Args = A`, so
+        // `S` is `Signal<S::Args>`.
+        let signal: &'static Signal<S::Args> =
+            unsafe { &*(signal as *const S).cast::<Signal<S::Args>>() };
         LinkedReceiver {
             signal,
-            args: TypeId::of::<A>(),
+            args: TypeId::of::<S::Args>(),
             func: ErasedFn(func as *const ()),
             meta,
         }

@@ -944,6 +944,28 @@ impl<A: SignalArgs> fmt::Debug for Signal<A> {
     }
 }
 
+/// Implemented by [`Signal`] alone: lets the macros take "a signal" generically, so that a path to
+/// anything else is reported once, with this message. Not public API.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a signal",
+    label = "expected a `Signal<_>` here",
+    note = "`#[receiver]` takes a path to a `static` of type `clarion::Signal<Args>`, declared with `signal!` or `Signal::new`"
+)]
+pub trait IsSignal: sealed::Sealed + Sync + 'static {
+    /// The signal's argument type.
+    type Args: SignalArgs;
+}
+
+impl<A: SignalArgs> IsSignal for Signal<A> {
+    type Args = A;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<A: super::SignalArgs> Sealed for super::Signal<A> {}
+}
+
 /// A signal of any argument type, for introspection.
 pub trait AnySignal: Sync + 'static {
     /// The signal's name.
