@@ -61,7 +61,10 @@ struct Dashboard;
 
 fn main() {
     INVOICE_PAID.connect_with(
-        Connect::new().sender::<PaymentWebhook>().priority(-1),
+        Connect::new()
+            .sender::<PaymentWebhook>()
+            .priority(-1)
+            .name("introspect::record_revenue"),
         |_sender, args: &mut InvoicePaid| {
             let _ = args.amount_cents;
         },
@@ -69,6 +72,7 @@ fn main() {
     let dashboard = Arc::new(Dashboard);
     USER_SIGNED_UP.connect_weak(
         &dashboard,
+        // Without a name, a closure shows as its type: `introspect::main::{{closure}}`.
         Connect::new().dispatch_uid("dashboard"),
         |_dashboard: &Dashboard, _sender, _args: &mut UserSignedUp| {},
     );
