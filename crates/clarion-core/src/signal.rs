@@ -125,8 +125,8 @@ struct WeakTarget<T, F> {
     f: F,
 }
 
-/// The call trampoline of a runtime receiver whose state is an `F`.
-fn strong_call<A, F>() -> DynFn<A>
+/// The call trampoline of a runtime receiver whose state is an `F` (the argument only names `F`).
+fn strong_call<A, F>(_state: &Arc<F>) -> DynFn<A>
 where
     A: SignalArgs,
     F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> std::result::Result<A::Output, Box<Error>>,
@@ -138,7 +138,7 @@ where
     }
 }
 
-fn weak_call<A, T, F>() -> DynFn<A>
+fn weak_call<A, T, F>(_state: &Arc<WeakTarget<T, F>>) -> DynFn<A>
 where
     A: SignalArgs,
     F: for<'a, 'b> Fn(
@@ -155,7 +155,7 @@ where
     }
 }
 
-fn weak_alive<T, F>() -> fn(*const ()) -> bool {
+fn weak_alive<T, F>(_state: &Arc<WeakTarget<T, F>>) -> fn(*const ()) -> bool {
     |data| {
         // SAFETY: as in `weak_call`.
         let weak = unsafe { &*data.cast::<WeakTarget<T, F>>() };
@@ -429,7 +429,7 @@ impl<A: SignalArgs> Signal<A> {
             f(sender, args).into_receiver_result()
         }));
         let call = Call::Dynamic {
-            func: strong_call_for::<A, _>(&state),
+            func: strong_call::<A, _>(&state),
             data: Arc::as_ptr(&state).cast(),
             alive: None,
         };
@@ -459,9 +459,9 @@ impl<A: SignalArgs> Signal<A> {
             }),
         });
         let call = Call::Dynamic {
-            func: weak_call_for::<A, T, _>(&state),
+            func: weak_call::<A, T, _>(&state),
             data: Arc::as_ptr(&state).cast(),
-            alive: Some(weak_alive_for(&state)),
+            alive: Some(weak_alive(&state)),
         };
         self.add(
             call,
@@ -874,31 +874,6 @@ where
     ) -> std::result::Result<A::Output, Box<Error>>,
 {
     f
-}
-
-/// `strong_call::<A, F>()` with `F` inferred from the state it will be called with.
-fn strong_call_for<A, F>(_state: &Arc<F>) -> DynFn<A>
-where
-    A: SignalArgs,
-    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> std::result::Result<A::Output, Box<Error>>,
-{
-    strong_call::<A, F>()
-}
-
-fn weak_call_for<A, T, F>(_state: &Arc<WeakTarget<T, F>>) -> DynFn<A>
-where
-    A: SignalArgs,
-    F: for<'a, 'b> Fn(
-        &T,
-        Sender,
-        &'b mut A::Args<'a>,
-    ) -> std::result::Result<A::Output, Box<Error>>,
-{
-    weak_call::<A, T, F>()
-}
-
-fn weak_alive_for<T, F>(_state: &Arc<WeakTarget<T, F>>) -> fn(*const ()) -> bool {
-    weak_alive::<T, F>()
 }
 
 /// A resolved receiver list, valid while the thread is pinned (see `cache`).
