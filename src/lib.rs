@@ -52,14 +52,16 @@
 //! - [`#[receiver]`](receiver) and [`#[derive(SignalArgs)]`](derive@SignalArgs), [`signal!`].
 //! - [`receivers()`] and [`signals()`]: which receivers are connected, process-wide.
 //! - [`testing`]: capture and mute signals within a scope, per thread.
+//! - [`db`]: databases by alias, [`db::atomic`] transactions with savepoints and `on_commit`
+//!   (`docs/transactions.md`); models will be saved through it.
 
 // Lets the macros' `::clarion::…` paths resolve inside this crate's own tests and doctests.
 extern crate self as clarion;
 
 pub use clarion_core::{
-    AnySignal, Connect, Error, IntoReceiverResult, Origin, Outcome, ReceiverFn, ReceiverId,
-    ReceiverInfo, Result, Sender, Signal, SignalArgs, expect_linked, linked_crates, receivers,
-    signal, signals, testing,
+    AnySignal, Connect, ConstraintKind, Error, IntoReceiverResult, Origin, Outcome, ReceiverFn,
+    ReceiverId, ReceiverInfo, Result, Sender, Signal, SignalArgs, db, expect_linked, linked_crates,
+    receivers, signal, signals, testing,
 };
 
 /// Registers a free `fn` as a receiver of one or more signals, at link time.

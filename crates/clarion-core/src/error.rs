@@ -41,6 +41,74 @@ pub enum Error {
         /// The crates that were expected but contributed no receiver.
         crates: Vec<String>,
     },
+    /// A constraint of the database refused a write: `UNIQUE`, `PRIMARY KEY`, `NOT NULL`,
+    /// `FOREIGN KEY` or `CHECK` (Django: `IntegrityError`).
+    #[error("integrity error: {detail}{}", .kind.hint())]
+    Integrity {
+        /// Which kind of constraint failed.
+        kind: ConstraintKind,
+        /// What failed, as the database names it: `users.email` for a `UNIQUE` or `NOT NULL`
+        /// column, the constraint's name for a named `CHECK`; `None` when the database does not
+        /// say (SQLite never names a failed `FOREIGN KEY`).
+        constraint: Option<String>,
+        /// The database's own message, e.g. `UNIQUE constraint failed: users.email`.
+        detail: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A statement named a table that does not exist, usually because the tables of the models
+    /// were never created.
+    #[error(
+        "table `{table}` does not exist; run `clarion::migrate()` to create the tables of your models"
+    )]
+    MissingTable {
+        /// The table, as the statement named it.
+        table: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// Any other error reported by the database or its driver (Django: `DatabaseError`).
+    #[error("database error: {source}")]
+    Database {
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// No connection could be taken from the pool of a database in time.
+    #[error("no connection to database `{alias}` available: {source}")]
+    Pool {
+        /// The alias of the database.
+        alias: String,
+        /// The pool's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// No database is registered under this alias (Django: a key missing from `DATABASES`).
+    #[error(
+        "no database is registered as `{alias}`; register one with \
+         `clarion::db::register(Database::open_as(\"{alias}\", \"sqlite://app.db\")?)`{}",
+        known_aliases(.known)
+    )]
+    UnknownDatabase {
+        /// The alias that was asked for.
+        alias: String,
+        /// The aliases that are registered, sorted.
+        known: Vec<String>,
+    },
+    /// A database URL that clarion cannot open.
+    #[error("cannot open database URL `{url}`: {reason}")]
+    DatabaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A [`Transaction`](crate::db::Transaction) was used after its block ended, or after the
+    /// database rolled the transaction back on its own (SQLite does after some errors, such as
+    /// a full disk).
+    #[error("transaction on database `{alias}` is no longer active")]
+    TransactionClosed {
+        /// The alias of the database.
+        alias: String,
+    },
     /// Any other error, boxed.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -114,6 +182,44 @@ impl From<fmt::Error> for Error {
 impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}
+    }
+}
+
+fn known_aliases(known: &[String]) -> String {
+    if known.is_empty() {
+        " (no database is registered yet)".to_owned()
+    } else {
+        format!(" (registered: {})", known.join(", "))
+    }
+}
+
+/// The kind of constraint behind an [`Error::Integrity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// A `UNIQUE` constraint or unique index.
+    Unique,
+    /// The `PRIMARY KEY` (a duplicate key).
+    PrimaryKey,
+    /// A `NOT NULL` column got `NULL`.
+    NotNull,
+    /// A `FOREIGN KEY`: the referenced row is missing, or a deleted row is still referenced.
+    ForeignKey,
+    /// A `CHECK` constraint.
+    Check,
+    /// Another constraint (for example one raised by a trigger).
+    Other,
+}
+
+impl ConstraintKind {
+    /// What to add to the message, for the one kind whose message names nothing.
+    fn hint(self) -> &'static str {
+        match self {
+            ConstraintKind::ForeignKey => {
+                " (a referenced row does not exist, or a row being deleted is still referenced)"
+            }
+            _ => "",
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod cache;
+pub mod db;
 mod error;
 mod receiver;
 mod registry;
@@ -10,7 +11,7 @@ mod sender;
 mod signal;
 pub mod testing;
 
-pub use error::{Error, Result};
+pub use error::{ConstraintKind, Error, Result};
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
 pub use registry::{expect_linked, linked_crates, receivers, signals};
 pub use sender::Sender;

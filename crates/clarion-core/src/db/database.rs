@@ -1,0 +1,226 @@
+//! [`Database`]: a pool of connections behind an alias, and the process-wide registry of them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+
+use super::transaction::{self, Transaction};
+use crate::{Error, Result};
+
+/// The alias of the database that [`atomic`](super::atomic) and [`default`] use, as in Django.
+pub const DEFAULT_ALIAS: &str = "default";
+
+/// How long a statement waits for another connection's lock on a SQLite file, and how long
+/// taking a connection from a pool may wait, before failing (Django's SQLite `timeout`, 5 s).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pool size for a file database. SQLite has one writer at a time anyway; more connections only
+/// let readers and waiting writers queue inside SQLite rather than in the pool.
+const FILE_POOL_SIZE: u32 = 8;
+
+/// Tells the thread-local transaction stack which database a transaction belongs to, even when two
+/// databases were opened under the same alias.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A database: a pool of connections opened from a URL, known by an alias.
+///
+/// Cloning is cheap and every clone shares the pool. Register it with [`register`] to reach it
+/// by alias from [`atomic_using`](super::atomic_using) (and, later, from models).
+///
+/// | URL | database |
+/// |---|---|
+/// | `sqlite://app.db`, `sqlite:app.db` | the file `app.db`, relative to the working directory, created if missing |
+/// | `sqlite:///var/lib/app.db` | an absolute path |
+/// | `sqlite::memory:`, `sqlite://:memory:` | a private in-memory database |
+///
+/// Every connection runs with `PRAGMA foreign_keys = ON` and a [`BUSY_TIMEOUT`].
+///
+/// **In-memory databases** are served by a pool of exactly one connection, so every transaction
+/// sees the same data; a second thread asking for it waits (up to [`BUSY_TIMEOUT`]) until the
+/// first thread's transaction ends, which is what SQLite's single writer would impose anyway.
+/// Each `open` of `sqlite::memory:` is a new, empty database that lives as long as the
+/// `Database` (and its clones). A shared-cache URI would allow several connections, but they
+/// fail at once with `SQLITE_LOCKED` instead of waiting, so clarion does not use one.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: u64,
+    alias: String,
+    url: String,
+    pool: Pool<SqliteConnectionManager>,
+}
+
+impl Database {
+    /// Opens the database at `url` under the alias [`DEFAULT_ALIAS`] (`"default"`).
+    ///
+    /// Fails with [`Error::DatabaseUrl`] for a URL that is not a SQLite URL, and with
+    /// [`Error::Database`] when the file cannot be opened.
+    pub fn open(url: &str) -> Result<Database> {
+        Database::open_as(DEFAULT_ALIAS, url)
+    }
+
+    /// Opens the database at `url` under `alias` (Django: a key of `DATABASES`).
+    pub fn open_as(alias: impl Into<String>, url: &str) -> Result<Database> {
+        let alias = alias.into();
+        let target = parse_url(url)?;
+        let memory = matches!(target, Target::Memory);
+        let manager = match target {
+            Target::Memory => SqliteConnectionManager::memory(),
+            Target::File(path) => SqliteConnectionManager::file(path),
+        }
+        .with_init(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.execute_batch("PRAGMA foreign_keys = ON;")
+        });
+        if !memory {
+            // Open one connection up front: a bad path fails here, at once, with SQLite's
+            // message, rather than after the pool has retried for its whole timeout.
+            r2d2::ManageConnection::connect(&manager).map_err(Error::from)?;
+        }
+        let builder = Pool::builder().connection_timeout(BUSY_TIMEOUT);
+        let pool = if memory {
+            // The one connection *is* the database: never close it for being idle or old.
+            builder
+                .max_size(1)
+                .min_idle(Some(0))
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .test_on_check_out(false)
+                .build_unchecked(manager)
+        } else {
+            builder
+                .max_size(FILE_POOL_SIZE)
+                .min_idle(Some(0))
+                .build_unchecked(manager)
+        };
+        let database = Database {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                alias,
+                url: url.to_owned(),
+                pool,
+            }),
+        };
+        Ok(database)
+    }
+
+    /// The alias this database was opened under.
+    pub fn alias(&self) -> &str {
+        &self.inner.alias
+    }
+
+    /// The URL this database was opened from.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Runs `f` in a transaction on this database, joining (through a savepoint) the transaction
+    /// this thread already has open on it. See [`atomic`](super::atomic).
+    pub fn atomic<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        transaction::atomic_on(self, f)
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
+        self.inner.pool.get().map_err(|error| Error::Pool {
+            alias: self.inner.alias.clone(),
+            source: Box::new(error),
+        })
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("alias", &self.inner.alias)
+            .field("url", &self.inner.url)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Target {
+    Memory,
+    File(String),
+}
+
+fn parse_url(url: &str) -> Result<Target> {
+    let invalid = |reason| Error::DatabaseUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(invalid(
+            "only SQLite is supported: `sqlite://path/to/file.db` or `sqlite::memory:`",
+        ));
+    };
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    match path {
+        ":memory:" => Ok(Target::Memory),
+        "" => Err(invalid("no file path after `sqlite://`")),
+        // A query string would silently become part of the file name.
+        path if path.contains('?') => Err(invalid("options in the URL (`?…`) are not supported")),
+        path => Ok(Target::File(path.to_owned())),
+    }
+}
+
+/// The registered databases, by alias (Django: `settings.DATABASES`).
+static REGISTRY: RwLock<Option<HashMap<String, Database>>> = RwLock::new(None);
+
+/// Makes `database` known under its alias, process-wide; returns the database it replaces.
+///
+/// ```
+/// use clarion::db::{self, Database};
+///
+/// db::register(Database::open_as("reports", "sqlite::memory:")?);
+/// assert_eq!(db::database("reports")?.alias(), "reports");
+/// # Ok::<(), clarion::Error>(())
+/// ```
+pub fn register(database: Database) -> Option<Database> {
+    // The map stays consistent even if a holder panicked: every write is a single insert.
+    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+    registry
+        .get_or_insert_with(HashMap::new)
+        .insert(database.alias().to_owned(), database)
+}
+
+/// The database registered under `alias`, or [`Error::UnknownDatabase`] naming it.
+pub fn database(alias: &str) -> Result<Database> {
+    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
+    match registry.as_ref().and_then(|map| map.get(alias)) {
+        Some(database) => Ok(database.clone()),
+        None => {
+            drop(registry);
+            Err(Error::UnknownDatabase {
+                alias: alias.to_owned(),
+                known: registered_aliases(),
+            })
+        }
+    }
+}
+
+/// The database registered as [`DEFAULT_ALIAS`] (`"default"`).
+pub fn default() -> Result<Database> {
+    database(DEFAULT_ALIAS)
+}
+
+/// The aliases of every registered database, sorted.
+pub fn registered_aliases() -> Vec<String> {
+    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
+    let mut aliases: Vec<String> = registry
+        .as_ref()
+        .map(|map| map.keys().cloned().collect())
+        .unwrap_or_default();
+    aliases.sort();
+    aliases
+}

@@ -1,0 +1,43 @@
+//! Databases and transactions: where models will be saved.
+//!
+//! A [`Database`] is a pool of connections opened from a URL and known by an alias, like an entry
+//! of Django's `DATABASES`. [`register`] makes it known process-wide; [`atomic`] and
+//! [`atomic_using`] run a closure in a transaction on it.
+//!
+//! ```
+//! use clarion::db::{self, Database, params};
+//!
+//! // Django: DATABASES = {"notes": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+//! db::register(Database::open_as("notes", "sqlite::memory:")?);
+//!
+//! db::atomic_using("notes", |tx| {
+//!     tx.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", ())?;
+//!     tx.execute("INSERT INTO note (body) VALUES (?1)", params!["it's saved"])?;
+//!     Ok(())
+//! })?;
+//!
+//! let body: String =
+//!     db::atomic_using("notes", |tx| tx.query_row("SELECT body FROM note", (), |row| row.get(0)))?;
+//! assert_eq!(body, "it's saved");
+//! # Ok::<(), clarion::Error>(())
+//! ```
+//!
+//! Nesting, savepoints and `on_commit` are described on [`atomic`] and in `docs/transactions.md`.
+
+mod database;
+mod sqlite_error;
+mod transaction;
+
+pub use database::{
+    BUSY_TIMEOUT, DEFAULT_ALIAS, Database, database, default, register, registered_aliases,
+};
+pub use transaction::{Transaction, atomic, atomic_using, current_transaction};
+
+/// The SQLite driver, for its value and row types (`clarion::db::rusqlite::types::Value`, …)
+/// without a dependency of your own.
+pub use rusqlite;
+/// A row of a query result, as passed to the closures of [`Transaction::query_row`] and
+/// [`Transaction::query`].
+pub use rusqlite::Row;
+/// Builds the bound parameters of a statement: `params![name, 42, None::<i64>]`.
+pub use rusqlite::params;

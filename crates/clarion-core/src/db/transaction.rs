@@ -1,0 +1,367 @@
+//! [`atomic`]: transactions, savepoints and `on_commit`, with a per-thread stack of open
+//! transactions so that nested blocks (and, later, `save()`) join the outer one.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
+
+use r2d2::PooledConnection;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Params, Row};
+
+use super::database::{self, DEFAULT_ALIAS, Database};
+use crate::{Error, Result};
+
+type Callback = Box<dyn FnOnce() + Send + 'static>;
+
+/// The outermost transaction a thread has open on one database, shared by every level nested in
+/// it. Lives in [`OPEN`] from `BEGIN` to `COMMIT`/`ROLLBACK`.
+struct State {
+    database_id: u64,
+    alias: String,
+    /// Taken out when the outermost level ends, so the connection goes back to the pool even if a
+    /// [`Transaction`] handle outlives the block.
+    conn: RefCell<Option<PooledConnection<SqliteConnectionManager>>>,
+    /// The innermost open level: 1 is the outermost transaction, 2 its first savepoint, ….
+    depth: Cell<usize>,
+    /// `on_commit` callbacks in registration order. A level records the length when it starts
+    /// and truncates back to it if it rolls back, discarding what was registered inside it.
+    on_commit: RefCell<Vec<Callback>>,
+}
+
+thread_local! {
+    /// The transactions open on this thread, one per database (rarely more than one or two).
+    static OPEN: RefCell<Vec<Rc<State>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn open_state(matches: impl Fn(&State) -> bool) -> Option<Rc<State>> {
+    OPEN.with_borrow(|open| open.iter().find(|state| matches(state)).cloned())
+}
+
+/// A transaction (or a savepoint nested in one) on one database, as seen inside [`atomic`].
+///
+/// It runs statements with bound parameters only: values travel separately from the SQL, so
+/// quotes, NULs and any other content reach the database exactly as given. It is tied to its
+/// thread's connection and is therefore not `Send`.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<clarion::db::Transaction>();
+/// ```
+#[derive(Clone)]
+pub struct Transaction {
+    state: Rc<State>,
+    level: usize,
+}
+
+impl Transaction {
+    /// The alias of the database this transaction runs on (Django's `using`).
+    pub fn using(&self) -> &str {
+        &self.state.alias
+    }
+
+    /// The nesting level of this block: 1 for the outermost transaction, 2 for a savepoint
+    /// inside it, and so on.
+    pub fn depth(&self) -> usize {
+        self.level
+    }
+
+    /// Executes one statement with bound `params` (`()`, a tuple, or [`params!`](super::params))
+    /// and returns the number of rows it changed.
+    ///
+    /// The statement is prepared once per connection and cached, so running the same SQL again
+    /// costs no parsing.
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        let conn = self.connection()?;
+        let mut statement = conn.prepare_cached(sql)?;
+        Ok(statement.execute(params)?)
+    }
+
+    /// Executes several `;`-separated statements that take no parameters, such as a schema.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(self.connection()?.execute_batch(sql)?)
+    }
+
+    /// Runs a query expected to return at least one row and maps the first with `f`.
+    ///
+    /// No row is an [`Error::Database`] wrapping `rusqlite::Error::QueryReturnedNoRows`.
+    pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        let conn = self.connection()?;
+        let mut statement = conn.prepare_cached(sql)?;
+        Ok(statement.query_row(params, f)?)
+    }
+
+    /// Runs a query and maps every row with `f`.
+    pub fn query<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<Vec<T>>
+    where
+        P: Params,
+        F: FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        let conn = self.connection()?;
+        let mut statement = conn.prepare_cached(sql)?;
+        let rows = statement.query_map(params, f)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+
+    /// The rowid of the last row inserted on this connection (the `id` of an auto-increment
+    /// primary key).
+    pub fn last_insert_rowid(&self) -> Result<i64> {
+        Ok(self.connection()?.last_insert_rowid())
+    }
+
+    /// Runs `f` once the outermost transaction has committed (Django's
+    /// `transaction.on_commit`).
+    ///
+    /// - Callbacks run in the order they were registered, after `COMMIT` succeeded and on the
+    ///   thread that committed, outside any transaction.
+    /// - A callback registered inside a savepoint that rolls back is discarded; so is every
+    ///   callback when the transaction rolls back. A callback belongs to the innermost level open
+    ///   when it is registered, whichever handle registers it.
+    /// - A panicking callback cannot undo the commit. The remaining callbacks still run; then the
+    ///   first panic is resumed, so [`atomic`] unwinds *after* the data is committed. (Django's
+    ///   default, `robust=False`, also propagates the exception after the commit, but skips the
+    ///   remaining callbacks.)
+    pub fn on_commit(&self, f: impl FnOnce() + Send + 'static) {
+        self.state.on_commit.borrow_mut().push(Box::new(f));
+    }
+
+    /// The connection, if this level is still open and SQLite has not rolled the transaction
+    /// back on its own (after a disk-full or I/O error): running a statement then would write
+    /// outside any transaction.
+    pub(crate) fn connection(&self) -> Result<Ref<'_, PooledConnection<SqliteConnectionManager>>> {
+        let closed = || Error::TransactionClosed {
+            alias: self.state.alias.clone(),
+        };
+        if self.state.depth.get() < self.level {
+            return Err(closed());
+        }
+        let conn =
+            Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| closed())?;
+        if conn.is_autocommit() {
+            return Err(closed());
+        }
+        Ok(conn)
+    }
+}
+
+impl fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transaction")
+            .field("using", &self.state.alias)
+            .field("depth", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `f` in a transaction on the [`default`](super::default) database (Django:
+/// `transaction.atomic()`).
+///
+/// - If `f` returns `Ok`, the transaction commits, then the [`on_commit`](Transaction::on_commit)
+///   callbacks run, and `atomic` returns the value.
+/// - If `f` returns `Err`, everything it wrote is rolled back and the error is returned.
+/// - If `f` panics, everything it wrote is rolled back and the panic continues to unwind.
+/// - Called while this thread already has a transaction open on the same database, `atomic`
+///   joins it through a `SAVEPOINT`: an `Err` or a panic rolls back only what this inner block
+///   wrote, and the outer block decides what to do with the error. Nothing is committed until
+///   the outermost block ends.
+///
+/// The outermost transaction starts with `BEGIN IMMEDIATE`, taking SQLite's write lock at once
+/// (waiting up to [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT) for another writer), so it cannot fail
+/// halfway with "database is locked" when its first write comes.
+///
+/// ```
+/// use clarion::db::{self, Database, params};
+///
+/// db::register(Database::open("sqlite::memory:")?);
+/// db::atomic(|tx| tx.execute_batch("CREATE TABLE account (name TEXT PRIMARY KEY, balance INTEGER)"))?;
+///
+/// let outcome = db::atomic(|tx| {
+///     tx.execute("INSERT INTO account VALUES (?1, ?2)", params!["alice", 100])?;
+///     tx.on_commit(|| println!("welcome email sent"));
+///     // A nested block is a savepoint: its failure undoes only its own writes.
+///     let nested = db::atomic(|tx| {
+///         tx.execute("INSERT INTO account VALUES (?1, ?2)", params!["bob", 50])?;
+///         tx.on_commit(|| unreachable!("rolled back with its savepoint"));
+///         Err::<(), _>(clarion::Error::msg("bob changed his mind"))
+///     });
+///     assert!(nested.is_err());
+///     tx.query_row("SELECT count(*) FROM account", (), |row| row.get::<_, i64>(0))
+/// })?;
+/// assert_eq!(outcome, 1); // alice is saved, bob is not; the email was sent after the commit
+/// # Ok::<(), clarion::Error>(())
+/// ```
+pub fn atomic<T>(f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    atomic_using(DEFAULT_ALIAS, f)
+}
+
+/// Runs `f` in a transaction on the database registered as `alias` (Django:
+/// `transaction.atomic(using=alias)`); see [`atomic`].
+///
+/// Fails with [`Error::UnknownDatabase`] if no database is registered under `alias`.
+pub fn atomic_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    // Joining an open transaction needs no registry lookup: a nested `save()` stays cheap.
+    if let Some(state) = open_state(|state| state.alias == alias) {
+        return nested(state, f);
+    }
+    let database = database::database(alias)?;
+    outermost(&database, f)
+}
+
+/// The transaction this thread has open on the database registered as `alias`, at its innermost
+/// level, or `None` outside any [`atomic`] block on it.
+///
+/// For code that must run inside the caller's transaction without opening one of its own, or
+/// that registers [`on_commit`](Transaction::on_commit) work only when there is a commit to wait
+/// for.
+pub fn current_transaction(alias: &str) -> Option<Transaction> {
+    let state = open_state(|state| state.alias == alias)?;
+    let level = state.depth.get();
+    Some(Transaction { state, level })
+}
+
+pub(super) fn atomic_on<T>(
+    database: &Database,
+    f: impl FnOnce(&Transaction) -> Result<T>,
+) -> Result<T> {
+    match open_state(|state| state.alias == database.alias()) {
+        Some(state) if state.database_id == database.id() => nested(state, f),
+        // One alias, one open transaction per thread: `using` must say which database is meant.
+        Some(_) => Err(Error::msg(format!(
+            "this thread already has a transaction open on another database registered as `{}`",
+            database.alias()
+        ))),
+        None => outermost(database, f),
+    }
+}
+
+fn outermost<T>(database: &Database, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    let conn = database.connection()?;
+    if !conn.is_autocommit() {
+        // Left open by a block that could not roll back; never let it swallow this one.
+        conn.execute_batch("ROLLBACK")?;
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let state = Rc::new(State {
+        database_id: database.id(),
+        alias: database.alias().to_owned(),
+        conn: RefCell::new(Some(conn)),
+        depth: Cell::new(1),
+        on_commit: RefCell::new(Vec::new()),
+    });
+    OPEN.with_borrow_mut(|open| open.push(Rc::clone(&state)));
+    let tx = Transaction {
+        state: Rc::clone(&state),
+        level: 1,
+    };
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(&tx)));
+    OPEN.with_borrow_mut(|open| open.retain(|open| !Rc::ptr_eq(open, &state)));
+    state.depth.set(0);
+    let conn = state
+        .conn
+        .borrow_mut()
+        .take()
+        .expect("the connection is only taken here");
+    let rollback = || {
+        // The block's own error (or panic) is what the caller needs; a failed ROLLBACK (for
+        // instance when SQLite already rolled back) adds nothing to it.
+        let _ = conn.execute_batch("ROLLBACK");
+    };
+    match outcome {
+        Ok(Ok(_)) if conn.is_autocommit() => Err(Error::TransactionClosed {
+            alias: state.alias.clone(),
+        }),
+        Ok(Ok(value)) => {
+            if let Err(error) = conn.execute_batch("COMMIT") {
+                rollback();
+                return Err(error.into());
+            }
+            drop(conn);
+            run_on_commit(state.on_commit.take());
+            Ok(value)
+        }
+        Ok(Err(error)) => {
+            rollback();
+            Err(error)
+        }
+        Err(payload) => {
+            rollback();
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    let level = state.depth.get() + 1;
+    // The level number is unique among the open savepoints of this connection.
+    let savepoint = format!("clarion_{level}");
+    let tx = Transaction {
+        state: Rc::clone(&state),
+        level: level - 1,
+    };
+    tx.connection()?
+        .execute_batch(&format!("SAVEPOINT {savepoint}"))?;
+    state.depth.set(level);
+    let callbacks_before = state.on_commit.borrow().len();
+    let tx = Transaction {
+        state: Rc::clone(&state),
+        level,
+    };
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(&tx)));
+    state.depth.set(level - 1);
+    let rollback = || {
+        state.on_commit.borrow_mut().truncate(callbacks_before);
+        if let Some(conn) = state.conn.borrow().as_ref() {
+            // If SQLite already rolled the whole transaction back, there is no savepoint left;
+            // the outer levels find out through `TransactionClosed`.
+            let _ = conn.execute_batch(&format!(
+                "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
+            ));
+        }
+    };
+    match outcome {
+        Ok(Ok(value)) => {
+            let released = state
+                .conn
+                .borrow()
+                .as_ref()
+                .map(|conn| conn.execute_batch(&format!("RELEASE SAVEPOINT {savepoint}")));
+            match released {
+                Some(Ok(())) => Ok(value),
+                Some(Err(error)) => {
+                    rollback();
+                    Err(error.into())
+                }
+                None => Err(Error::TransactionClosed {
+                    alias: state.alias.clone(),
+                }),
+            }
+        }
+        Ok(Err(error)) => {
+            rollback();
+            Err(error)
+        }
+        Err(payload) => {
+            rollback();
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Runs every callback even if one panics, then resumes the first panic: the commit stands, and
+/// the caller still learns that a callback failed.
+fn run_on_commit(callbacks: Vec<Callback>) {
+    let mut first_panic = None;
+    for callback in callbacks {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        panic::resume_unwind(payload);
+    }
+}
