@@ -170,6 +170,11 @@ pub mod prelude {
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+// And the examples of the transactions guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/transactions.md")]
+struct TransactionsGuideDoctests;
+
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]
 pub mod __private {
