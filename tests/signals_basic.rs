@@ -104,31 +104,20 @@ fn any_static_type_is_a_sender_and_only_its_receivers_hear_it() {
     connect_for(Connect::new().sender::<Shop>(), "shop");
     connect_for(Connect::new().for_sender(Sender::of::<dyn Fn()>()), "dyn");
 
-    ANY_TYPE
-        .send(Sender::of::<u64>(), &mut Tick { n: 1 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<str>(), &mut Tick { n: 2 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<Vec<String>>(), &mut Tick { n: 3 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<Shop>(), &mut Tick { n: 4 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<dyn Fn()>(), &mut Tick { n: 5 })
-        .unwrap();
-    // Types nobody listens to.
-    ANY_TYPE
-        .send(Sender::of::<u32>(), &mut Tick { n: 6 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<Vec<u8>>(), &mut Tick { n: 7 })
-        .unwrap();
-    ANY_TYPE
-        .send(Sender::of::<Warehouse>(), &mut Tick { n: 8 })
-        .unwrap();
+    // The last three are types nobody listens to.
+    let senders = [
+        Sender::of::<u64>(),
+        Sender::of::<str>(),
+        Sender::of::<Vec<String>>(),
+        Sender::of::<Shop>(),
+        Sender::of::<dyn Fn()>(),
+        Sender::of::<u32>(),
+        Sender::of::<Vec<u8>>(),
+        Sender::of::<Warehouse>(),
+    ];
+    for (n, sender) in (1..).zip(senders) {
+        ANY_TYPE.send(sender, &mut Tick { n }).unwrap();
+    }
     assert_eq!(
         entries(&log),
         ["u64:1", "str:2", "vec:3", "shop:4", "dyn:5"]
