@@ -59,10 +59,18 @@
 extern crate self as clarion;
 
 pub use clarion_core::{
-    AnySignal, Connect, ConstraintKind, Error, IntoReceiverResult, Origin, Outcome, ReceiverFn,
-    ReceiverId, ReceiverInfo, Result, Sender, Signal, SignalArgs, db, expect_linked, linked_crates,
-    receivers, signal, signals, testing,
+    AnySignal, ColumnType, Connect, ConstraintKind, Error, FieldError, FieldType,
+    IntoReceiverResult, Origin, Outcome, ReceiverFn, ReceiverId, ReceiverInfo, Result, Sender,
+    Signal, SignalArgs, Value, ValueRef, db, expect_linked, linked_crates, query, receivers, signal,
+    signals, testing,
 };
+
+/// Models: the [`Model`] trait, the dynamic [`Instance`](models::Instance) view, save options,
+/// the model signals and the registry of models (Django's `django.db.models`).
+pub use clarion_core::model as models;
+
+/// The trait every model implements; derive it with `#[derive(Model)]`.
+pub use clarion_core::model::Model;
 
 /// Registers a free `fn` as a receiver of one or more signals, at link time.
 ///
@@ -162,7 +170,12 @@ pub use clarion_macros::SignalArgs;
 
 /// One import for everything a user of signals needs: `use clarion::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Connect, Sender, Signal, SignalArgs, receiver, signal};
+    pub use crate::models::signals::{
+        class_prepared, post_delete, post_init, post_migrate, post_save, pre_delete, pre_migrate,
+        pre_save,
+    };
+    pub use crate::models::{Instance, SaveOptions};
+    pub use crate::{Connect, Model, Sender, Signal, SignalArgs, receiver, signal};
 }
 
 // Compiles and runs the README's example with the doctests.

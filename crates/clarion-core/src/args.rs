@@ -1,6 +1,11 @@
 //! How a receiver's parameters are taken from a signal's argument struct. Not public API: the
 //! code `#[receiver]` generates calls these, and their `on_unimplemented` texts are the compile
 //! errors a user sees for a parameter of the wrong type.
+//!
+//! Each returns `None` when the argument exists but does not apply to this receiver: a model
+//! signal's instance taken as `&User` while a `Post` is being saved. The receiver is then not
+//! called for this send; for every other argument the answer is always `Some`, and the check
+//! compiles away.
 
 /// Lends a signal argument as a receiver's `&T` parameter.
 #[diagnostic::on_unimplemented(
@@ -10,45 +15,45 @@
 )]
 pub trait ArgRef<T: ?Sized> {
     /// Borrows the argument.
-    fn arg_ref(&self) -> &T;
+    fn arg_ref(&self) -> Option<&T>;
 }
 
 impl<T: ?Sized> ArgRef<T> for T {
     #[inline]
-    fn arg_ref(&self) -> &T {
-        self
+    fn arg_ref(&self) -> Option<&T> {
+        Some(self)
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgRef<T> for &T {
     #[inline]
-    fn arg_ref(&self) -> &T {
-        self
+    fn arg_ref(&self) -> Option<&T> {
+        Some(self)
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgRef<T> for &mut T {
     #[inline]
-    fn arg_ref(&self) -> &T {
-        self
+    fn arg_ref(&self) -> Option<&T> {
+        Some(self)
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl ArgRef<str> for String {
     #[inline]
-    fn arg_ref(&self) -> &str {
-        self
+    fn arg_ref(&self) -> Option<&str> {
+        Some(self)
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<T> ArgRef<[T]> for Vec<T> {
     #[inline]
-    fn arg_ref(&self) -> &[T] {
-        self
+    fn arg_ref(&self) -> Option<&[T]> {
+        Some(self)
     }
 }
 
@@ -60,21 +65,21 @@ impl<T> ArgRef<[T]> for Vec<T> {
 )]
 pub trait ArgMut<T: ?Sized> {
     /// Borrows the argument mutably.
-    fn arg_mut(&mut self) -> &mut T;
+    fn arg_mut(&mut self) -> Option<&mut T>;
 }
 
 impl<T: ?Sized> ArgMut<T> for T {
     #[inline]
-    fn arg_mut(&mut self) -> &mut T {
-        self
+    fn arg_mut(&mut self) -> Option<&mut T> {
+        Some(self)
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<T: ?Sized> ArgMut<T> for &mut T {
     #[inline]
-    fn arg_mut(&mut self) -> &mut T {
-        self
+    fn arg_mut(&mut self) -> Option<&mut T> {
+        Some(self)
     }
 }
 
@@ -86,27 +91,27 @@ impl<T: ?Sized> ArgMut<T> for &mut T {
 )]
 pub trait ArgValue<T> {
     /// Copies or clones the argument.
-    fn arg_value(&self) -> T;
+    fn arg_value(&self) -> Option<T>;
 }
 
 impl<T: Clone> ArgValue<T> for T {
     #[inline]
-    fn arg_value(&self) -> T {
-        self.clone()
+    fn arg_value(&self) -> Option<T> {
+        Some(self.clone())
     }
 }
 
 impl<T: Clone> ArgValue<T> for &T {
     #[inline]
-    fn arg_value(&self) -> T {
-        (*self).clone()
+    fn arg_value(&self) -> Option<T> {
+        Some((*self).clone())
     }
 }
 
 impl<T: Clone> ArgValue<T> for &mut T {
     #[inline]
-    fn arg_value(&self) -> T {
-        (**self).clone()
+    fn arg_value(&self) -> Option<T> {
+        Some((**self).clone())
     }
 }
 
@@ -125,4 +130,11 @@ where
     R: crate::IntoReceiverResult<<S::Args as crate::SignalArgs>::Output>,
 {
     returned.into_receiver_result()
+}
+
+/// What a receiver's wrapper returns when an argument does not apply to it (see the module
+/// docs): the dispatcher skips the receiver, as if it had not been connected for this send.
+#[cold]
+pub fn not_applicable<O>() -> Result<O, Box<crate::Error>> {
+    Err(Box::new(crate::Error::NotApplicable))
 }

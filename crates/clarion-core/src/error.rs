@@ -30,6 +30,77 @@ pub enum Error {
     /// A plain message, e.g. from `Err("out of stock".into())` in a receiver.
     #[error("{0}")]
     Message(Cow<'static, str>),
+    /// A field's value is not valid for it: too long for its `max_length`, of the wrong type for
+    /// its column, or missing (Django: `ValidationError`).
+    #[error("invalid value for field `{field}` of `{model}`: {reason}")]
+    Validation {
+        /// The model's label, `app.model`.
+        model: &'static str,
+        /// The field's name.
+        field: String,
+        /// Why the value is refused.
+        reason: String,
+    },
+    /// A field name that the model does not have, e.g. in `update_fields`.
+    #[error("`{model}` has no field `{field}`; its fields are: {}", .known.join(", "))]
+    UnknownField {
+        /// The model's label, `app.model`.
+        model: &'static str,
+        /// The name that was given.
+        field: String,
+        /// The model's fields, in declaration order.
+        known: Vec<&'static str>,
+    },
+    /// A query that had to find one row found none (Django: `Model.DoesNotExist`).
+    #[error("`{model}` matching the query does not exist")]
+    DoesNotExist {
+        /// The model's label, `app.model`.
+        model: &'static str,
+    },
+    /// A query that had to find one row found several (Django: `MultipleObjectsReturned`).
+    #[error("`get()` on `{model}` returned {count} rows, not exactly one")]
+    MultipleObjectsReturned {
+        /// The model's label, `app.model`.
+        model: &'static str,
+        /// How many rows matched (counted up to a small limit).
+        count: usize,
+    },
+    /// Saves and deletes nested deeper than [`MAX_SAVE_DEPTH`](crate::models::MAX_SAVE_DEPTH):
+    /// almost always a receiver that saves the instance it was called for, which saves it
+    /// again, and so on.
+    #[error(
+        "saving `{model}` nested {depth} saves deep: a receiver that saves the instance it was          called for re-enters save(); save with `update_fields` from a receiver of another          signal, or check `created`/a flag before saving again"
+    )]
+    RecursionLimit {
+        /// The model whose save went over the limit.
+        model: &'static str,
+        /// The depth reached.
+        depth: usize,
+    },
+    /// The transaction committed, but work registered to run after the commit failed: an
+    /// `on = commit` receiver returned an error. The data is saved; these errors are what is
+    /// left to handle.
+    #[error("committed, but {} after-commit receiver(s) failed: {}", .errors.len(), display_all(.errors))]
+    AfterCommit {
+        /// Each failure, as an [`Error::Receiver`].
+        errors: Vec<Error>,
+    },
+    /// A fixture could not be loaded; nothing of it was written.
+    #[error("fixture record {index}{}: {reason}", fixture_at(.model.as_deref(), .field.as_deref()))]
+    Fixture {
+        /// The index of the record in the fixture's list (0-based).
+        index: usize,
+        /// The record's model label, if it had a readable one.
+        model: Option<String>,
+        /// The field at fault, if one is.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Not public API: a receiver that does not apply to this send (see `clarion::__private`).
+    #[doc(hidden)]
+    #[error("receiver does not apply")]
+    NotApplicable,
     /// Receivers of a crate that declared them are not linked into this binary.
     #[error(
         "no receivers of crate(s) {} are linked into this binary; reference each crate (for example \
@@ -182,6 +253,23 @@ impl From<fmt::Error> for Error {
 impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}
+    }
+}
+
+fn display_all(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fixture_at(model: Option<&str>, field: Option<&str>) -> String {
+    match (model, field) {
+        (Some(model), Some(field)) => format!(" (`{model}`, field `{field}`)"),
+        (Some(model), None) => format!(" (`{model}`)"),
+        (None, Some(field)) => format!(" (field `{field}`)"),
+        (None, None) => String::new(),
     }
 }
 

@@ -5,17 +5,21 @@ mod args;
 mod cache;
 pub mod db;
 mod error;
+pub mod model;
+pub mod query;
 mod receiver;
 mod registry;
 mod sender;
 mod signal;
 pub mod testing;
+mod value;
 
 pub use error::{ConstraintKind, Error, Result};
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
 pub use registry::{expect_linked, linked_crates, receivers, signals};
 pub use sender::Sender;
 pub use signal::{AnySignal, Connect, Outcome, ReceiverFn, Signal, SignalArgs};
+pub use value::{ColumnType, FieldError, FieldType, Value, ValueRef};
 
 /// Declares signals as `static`s and registers them for [`signals`] and [`receivers`].
 ///
@@ -48,7 +52,11 @@ macro_rules! signal {
 /// Not public API: what `clarion`'s macros expand to.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{ArgMut, ArgRef, ArgValue, receiver_result};
+    pub use crate::args::{ArgMut, ArgRef, ArgValue, not_applicable, receiver_result};
+    pub use crate::model::signals::{CommitFn, OnCommit, defer};
+    pub use crate::model::{FieldMeta, ModelMeta, ModelRegistration, Row, field_from_row};
+    pub use crate::query::Column;
+    pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
     pub use inventory;
 }

@@ -489,6 +489,13 @@ impl<A: SignalArgs> Signal<A> {
         })
     }
 
+    /// Whether a send from `sender` surely reaches nobody (and no test is observing): then the
+    /// caller may skip building its arguments, or the transaction it would run them in.
+    #[inline]
+    pub(crate) fn surely_unheard(&self, sender: &Sender) -> bool {
+        surely_unheard(self.summary.load(Ordering::Acquire), sender) && !testing::active()
+    }
+
     /// Whether any live receiver would hear a send from `sender`.
     pub fn has_listeners(&self, sender: Sender) -> bool {
         self.ensure_init();
@@ -544,6 +551,7 @@ impl<A: SignalArgs> Signal<A> {
             for entry in list.iter().filter(|e| !muted.mutes(e.info())) {
                 let called = catch_unwind(AssertUnwindSafe(|| entry.call(&sender, &mut *args)));
                 let result = match called {
+                    Ok(Some(Err(error))) if matches!(*error, Error::NotApplicable) => continue,
                     Ok(Some(result)) => result.map_err(|e| self.receiver_error(entry, *e)),
                     Ok(None) => {
                         self.dead.store(true, Ordering::Relaxed);
@@ -590,6 +598,7 @@ impl<A: SignalArgs> Signal<A> {
             }
             match catch_unwind(AssertUnwindSafe(|| entry.call(sender, &mut *args))) {
                 Ok(Some(Ok(value))) => out.push(value),
+                Ok(Some(Err(error))) if matches!(*error, Error::NotApplicable) => {}
                 Ok(Some(Err(error))) => return Err(self.receiver_error(entry, *error)),
                 Ok(None) => self.dead.store(true, Ordering::Relaxed),
                 Err(payload) => {
@@ -930,10 +939,15 @@ impl<A: SignalArgs> fmt::Debug for Signal<A> {
 pub trait IsSignal: sealed::Sealed + Sync + 'static {
     /// The signal's argument type.
     type Args: SignalArgs;
+    /// The signal's name.
+    fn signal_name(&self) -> &'static str;
 }
 
 impl<A: SignalArgs> IsSignal for Signal<A> {
     type Args = A;
+    fn signal_name(&self) -> &'static str {
+        self.name
+    }
 }
 
 mod sealed {

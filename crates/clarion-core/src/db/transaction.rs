@@ -11,9 +11,10 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Params, Row};
 
 use super::database::{self, DEFAULT_ALIAS, Database};
+use crate::value::ValueRef;
 use crate::{Error, Result};
 
-type Callback = Box<dyn FnOnce() + Send + 'static>;
+type Callback = Box<dyn FnOnce() -> Result<()> + Send + 'static>;
 
 /// The outermost transaction a thread has open on one database, shared by every level nested in
 /// it. Lives in [`OPEN`] from `BEGIN` to `COMMIT`/`ROLLBACK`.
@@ -108,6 +109,37 @@ impl Transaction {
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
     }
 
+    /// Runs one statement, prepared once per connection and cached, with the parameters `bind`
+    /// passes, in order; returns the number of rows changed.
+    pub(crate) fn execute_bound(
+        &self,
+        sql: &str,
+        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+    ) -> Result<usize> {
+        let conn = self.connection()?;
+        let mut statement = conn.prepare_cached(sql)?;
+        bind_all(&mut statement, bind)?;
+        Ok(statement.raw_execute()?)
+    }
+
+    /// Runs a query with the parameters `bind` passes and reads every row with `read`.
+    pub(crate) fn query_bound<T>(
+        &self,
+        sql: &str,
+        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+        mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let conn = self.connection()?;
+        let mut statement = conn.prepare_cached(sql)?;
+        bind_all(&mut statement, bind)?;
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(read(&super::sqlite_value::SqliteRow(row))?);
+        }
+        Ok(out)
+    }
+
     /// The rowid of the last row inserted on this connection (the `id` of an auto-increment
     /// primary key).
     pub fn last_insert_rowid(&self) -> Result<i64> {
@@ -127,6 +159,16 @@ impl Transaction {
     ///   default, `robust=False`, also propagates the exception after the commit, but skips the
     ///   remaining callbacks.)
     pub fn on_commit(&self, f: impl FnOnce() + Send + 'static) {
+        self.on_commit_fallible(move || {
+            f();
+            Ok(())
+        });
+    }
+
+    /// As [`on_commit`](Transaction::on_commit), for work that can fail: the block that commits
+    /// returns [`Error::AfterCommit`] with every such error (the data stays committed), after
+    /// all callbacks have run.
+    pub fn on_commit_fallible(&self, f: impl FnOnce() -> Result<()> + Send + 'static) {
         self.state.on_commit.borrow_mut().push(Box::new(f));
     }
 
@@ -156,6 +198,19 @@ impl fmt::Debug for Transaction {
             .field("depth", &self.level)
             .finish_non_exhaustive()
     }
+}
+
+fn bind_all(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    statement.clear_bindings();
+    let mut next = 1;
+    bind(&mut |value| {
+        statement.raw_bind_parameter(next, value)?;
+        next += 1;
+        Ok(())
+    })
 }
 
 /// Runs `f` in a transaction on the [`default`](super::default) database (Django:
@@ -209,7 +264,26 @@ pub fn atomic_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -
         return nested(state, f);
     }
     let database = database::database(alias)?;
-    outermost(&database, f)
+    outermost(&database, Begin::Immediate, f)
+}
+
+/// As [`atomic_using`] for blocks that only read: outside a transaction it starts a deferred one,
+/// which takes no write lock, so readers on a file database do not queue behind each other.
+pub(crate) fn read_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    if let Some(state) = open_state(|state| state.alias == alias) {
+        return nested(state, f);
+    }
+    let database = database::database(alias)?;
+    outermost(&database, Begin::Deferred, f)
+}
+
+/// How the outermost transaction starts.
+#[derive(Clone, Copy)]
+enum Begin {
+    /// Takes SQLite's write lock at once.
+    Immediate,
+    /// Takes locks as statements need them.
+    Deferred,
 }
 
 /// The transaction this thread has open on the database registered as `alias`, at its innermost
@@ -235,17 +309,24 @@ pub(super) fn atomic_on<T>(
             "this thread already has a transaction open on another database registered as `{}`",
             database.alias()
         ))),
-        None => outermost(database, f),
+        None => outermost(database, Begin::Immediate, f),
     }
 }
 
-fn outermost<T>(database: &Database, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+fn outermost<T>(
+    database: &Database,
+    begin: Begin,
+    f: impl FnOnce(&Transaction) -> Result<T>,
+) -> Result<T> {
     let conn = database.connection()?;
     if !conn.is_autocommit() {
         // Left open by a block that could not roll back; never let it swallow this one.
         conn.execute_batch("ROLLBACK")?;
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    conn.execute_batch(match begin {
+        Begin::Immediate => "BEGIN IMMEDIATE",
+        Begin::Deferred => "BEGIN DEFERRED",
+    })?;
     let state = Rc::new(State {
         database_id: database.id(),
         alias: database.alias().to_owned(),
@@ -281,7 +362,7 @@ fn outermost<T>(database: &Database, f: impl FnOnce(&Transaction) -> Result<T>) 
                 return Err(error.into());
             }
             drop(conn);
-            run_on_commit(state.on_commit.take());
+            run_on_commit(state.on_commit.take())?;
             Ok(value)
         }
         Ok(Err(error)) => {
@@ -352,16 +433,27 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
     }
 }
 
-/// Runs every callback even if one panics, then resumes the first panic: the commit stands, and
-/// the caller still learns that a callback failed.
-fn run_on_commit(callbacks: Vec<Callback>) {
+/// Runs every callback even if one fails or panics, then resumes the first panic, or returns the
+/// errors as [`Error::AfterCommit`]: the commit stands, and the caller still learns that a
+/// callback failed.
+fn run_on_commit(callbacks: Vec<Callback>) -> Result<()> {
     let mut first_panic = None;
+    let mut errors = Vec::new();
     for callback in callbacks {
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
-            first_panic.get_or_insert(payload);
+        match panic::catch_unwind(AssertUnwindSafe(callback)) {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => errors.push(error),
+            Err(payload) => {
+                first_panic.get_or_insert(payload);
+            }
         }
     }
     if let Some(payload) = first_panic {
         panic::resume_unwind(payload);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::AfterCommit { errors })
     }
 }

@@ -159,7 +159,17 @@ fn argument(
             let method = Ident::new(method, last);
             let call_args = group_at(last, arg);
             let call = quote_spanned!(first=> #private::#trait_name::<#target>::#method #call_args);
-            quote! {{ let #local = (#take #args_deref.#field,); #call }}
+            // `None`: the argument does not apply to this receiver (a model's instance of another
+            // type), which is then skipped for this send.
+            let private = paths::private();
+            let arg = Ident::new("__clarion_arg", Span::mixed_site());
+            quote! {{
+                let #local = (#take #args_deref.#field,);
+                match #call {
+                    ::core::option::Option::Some(#arg) => #arg,
+                    ::core::option::Option::None => return #private::not_applicable(),
+                }
+            }}
         }
     }
 }

@@ -1,0 +1,156 @@
+//! What a model is made of, as `#[derive(Model)]` describes it: [`ModelMeta`] and [`FieldMeta`].
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::value::{ColumnType, Value};
+
+/// One field of a model: its column and its options.
+///
+/// Built by `#[derive(Model)]`; read it through [`ModelMeta::fields`] for introspection.
+#[non_exhaustive]
+pub struct FieldMeta {
+    /// The Rust field's name (without `r#`), the name used by `update_fields`, fixtures and
+    /// [`Instance::get`](super::Instance::get).
+    pub name: &'static str,
+    /// The column's name (`db_column`, or the field's name).
+    pub column: &'static str,
+    /// How the column is declared.
+    pub ty: ColumnType,
+    /// The Rust type as written, for messages.
+    pub rust_type: &'static str,
+    /// Whether the column accepts `NULL` (an `Option` field).
+    pub nullable: bool,
+    /// Whether this is the primary key.
+    pub primary_key: bool,
+    /// Whether the database assigns the key (an `id: Option<i64>` primary key).
+    pub auto: bool,
+    /// `#[model(unique)]`.
+    pub unique: bool,
+    /// `#[model(index)]`.
+    pub index: bool,
+    /// `#[model(max_length = N)]`, in characters, checked before every write.
+    pub max_length: Option<usize>,
+    /// `#[model(default = …)]`: the column's `DEFAULT` and the value a fixture record that omits
+    /// the field gets.
+    pub default: Option<fn() -> Value>,
+}
+
+impl FieldMeta {
+    /// Not public API: what `#[derive(Model)]` calls.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __new(
+        name: &'static str,
+        column: &'static str,
+        ty: ColumnType,
+        rust_type: &'static str,
+        nullable: bool,
+        primary_key: bool,
+        auto: bool,
+        unique: bool,
+        index: bool,
+        max_length: Option<usize>,
+        default: Option<fn() -> Value>,
+    ) -> Self {
+        FieldMeta {
+            name,
+            column,
+            ty,
+            rust_type,
+            nullable,
+            primary_key,
+            auto,
+            unique,
+            index,
+            max_length,
+            default,
+        }
+    }
+}
+
+impl fmt::Debug for FieldMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldMeta")
+            .field("name", &self.name)
+            .field("column", &self.column)
+            .field("ty", &self.ty)
+            .field("nullable", &self.nullable)
+            .field("primary_key", &self.primary_key)
+            .field("unique", &self.unique)
+            .field("max_length", &self.max_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A model as the registry, `migrate()`, fixtures and dynamic receivers see it (Django's
+/// `Model._meta`).
+#[non_exhaustive]
+pub struct ModelMeta {
+    /// The struct's name, `User`.
+    pub name: &'static str,
+    /// The app label: `#[model(app_label = "…")]` or the crate's name.
+    pub app_label: &'static str,
+    /// Django's label, `app_label.modelname` in lowercase: what fixtures name a model by.
+    pub label: &'static str,
+    /// The table: `#[model(table = "…")]` or the struct's name in snake_case.
+    pub table: &'static str,
+    /// The fields, in declaration order.
+    pub fields: &'static [FieldMeta],
+    /// The index of the primary key in `fields`.
+    pub pk: usize,
+    pub(crate) sql: OnceLock<super::sql::Statements>,
+}
+
+impl ModelMeta {
+    /// Not public API: what `#[derive(Model)]` calls.
+    #[doc(hidden)]
+    pub const fn __new(
+        name: &'static str,
+        app_label: &'static str,
+        label: &'static str,
+        table: &'static str,
+        fields: &'static [FieldMeta],
+        pk: usize,
+    ) -> Self {
+        ModelMeta {
+            name,
+            app_label,
+            label,
+            table,
+            fields,
+            pk,
+            sql: OnceLock::new(),
+        }
+    }
+
+    /// The primary key field.
+    pub fn pk_field(&self) -> &'static FieldMeta {
+        &self.fields[self.pk]
+    }
+
+    /// The field named `name` and its index.
+    pub fn field(&self, name: &str) -> Option<(usize, &'static FieldMeta)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+
+    /// The fields' names, in declaration order.
+    pub fn field_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields.iter().map(|f| f.name)
+    }
+
+    /// The SQL of this model's statements, built once.
+    pub(crate) fn sql(&'static self) -> &'static super::sql::Statements {
+        self.sql.get_or_init(|| super::sql::Statements::build(self))
+    }
+}
+
+impl fmt::Debug for ModelMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelMeta")
+            .field("label", &self.label)
+            .field("table", &self.table)
+            .field("fields", &self.fields)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,369 @@
+//! `save`, `delete` and `refresh_from_db`: the write path, with the model signals around it.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use super::signals::{Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save};
+use super::{InstanceMut, Model, sql, unknown_field, validation};
+use crate::db::{self, DEFAULT_ALIAS, Transaction};
+use crate::error::{Error, Result};
+use crate::value::{FieldError, ValueRef};
+
+/// How deep saves and deletes may nest on one thread (a receiver saving another model nests one
+/// level) before [`Error::RecursionLimit`] stops a receiver that re-saves its own instance.
+pub const MAX_SAVE_DEPTH: usize = 32;
+
+thread_local! {
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one nested save or delete for as long as it lives.
+struct Depth;
+
+impl Depth {
+    fn enter(model: &'static str) -> Result<Depth> {
+        let depth = DEPTH.get() + 1;
+        if depth > MAX_SAVE_DEPTH {
+            return Err(Error::RecursionLimit { model, depth });
+        }
+        DEPTH.set(depth);
+        Ok(Depth)
+    }
+}
+
+impl Drop for Depth {
+    fn drop(&mut self) {
+        DEPTH.set(DEPTH.get() - 1);
+    }
+}
+
+/// Options of [`Model::save_with`] (Django's keyword arguments of `save()`).
+///
+/// ```
+/// use clarion::models::SaveOptions;
+/// let options = SaveOptions::new().update_fields(&["title", "slug"]).using("default");
+/// # let _ = options;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+#[must_use]
+pub struct SaveOptions<'a> {
+    update_fields: Option<&'a [&'a str]>,
+    force_insert: bool,
+    force_update: bool,
+    using: Option<&'a str>,
+    raw: bool,
+}
+
+impl<'a> SaveOptions<'a> {
+    /// Default options: insert or update as needed, every field, the default database.
+    pub fn new() -> Self {
+        SaveOptions::default()
+    }
+
+    /// Writes only these fields, with an `UPDATE` (Django's `update_fields`). An empty list writes
+    /// nothing and sends no signal; an unknown name is an [`Error::UnknownField`] before any
+    /// signal; a row that does not exist is an [`Error::DoesNotExist`].
+    pub fn update_fields(mut self, fields: &'a [&'a str]) -> Self {
+        self.update_fields = Some(fields);
+        self
+    }
+
+    /// Always `INSERT` (Django's `force_insert`).
+    pub fn force_insert(mut self) -> Self {
+        self.force_insert = true;
+        self
+    }
+
+    /// Always `UPDATE`; [`Error::DoesNotExist`] if no row has the key (Django's `force_update`).
+    pub fn force_update(mut self) -> Self {
+        self.force_update = true;
+        self
+    }
+
+    /// Writes to the database registered as `alias` (Django's `using`).
+    pub fn using(mut self, alias: &'a str) -> Self {
+        self.using = Some(alias);
+        self
+    }
+
+    /// Saves as fixture loading does: receivers see `raw = true`.
+    pub(crate) fn raw(mut self) -> Self {
+        self.raw = true;
+        self
+    }
+}
+
+/// What a delete removed (Django's `(total, {label: count})`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Deleted {
+    /// Rows deleted in all.
+    pub total: usize,
+    /// Rows deleted per model label.
+    pub per_model: BTreeMap<&'static str, usize>,
+}
+
+impl Deleted {
+    fn add(&mut self, label: &'static str, rows: usize) {
+        self.total += rows;
+        *self.per_model.entry(label).or_default() += rows;
+    }
+}
+
+/// What a delete was called on, as `pre_delete`/`post_delete` receivers see it (Django's
+/// `origin`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeleteOrigin {
+    /// `instance.delete()` on an instance of this model (label).
+    Instance(&'static str),
+    /// `Model::objects()….delete()` on a query set of this model (label).
+    QuerySet(&'static str),
+}
+
+pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>) -> Result<()> {
+    let meta = M::META;
+    if options.force_insert && (options.force_update || options.update_fields.is_some()) {
+        return Err(Error::msg(format!(
+            "cannot save `{}` with `force_insert` and `force_update`/`update_fields` together",
+            meta.label
+        )));
+    }
+    // Names are checked before any signal; receivers see the model's own `&'static` names.
+    let mut fields = [0usize; 0].to_vec();
+    let mut names: Vec<&'static str> = Vec::new();
+    if let Some(given) = options.update_fields {
+        if given.is_empty() {
+            return Ok(());
+        }
+        for name in given {
+            let (index, field) = meta.field(name).ok_or_else(|| unknown_field(meta, name))?;
+            if !field.primary_key && !fields.contains(&index) {
+                fields.push(index);
+                names.push(field.name);
+            }
+        }
+    }
+    let update_fields = options.update_fields.map(|_| &names[..]);
+    let using = options.using.unwrap_or(DEFAULT_ALIAS);
+    let _depth = Depth::enter(meta.label)?;
+    let sender = M::sender();
+
+    // Nobody listens: the write is one statement, atomic on its own, so it needs no savepoint of
+    // its own inside an open transaction.
+    if pre_save.surely_unheard(&sender) && post_save.surely_unheard(&sender) {
+        if let Some(tx) = db::current_transaction(using) {
+            write(instance, &tx, update_fields.map(|_| &fields[..]), &options)?;
+            return Ok(());
+        }
+    }
+    db::atomic_using(using, |tx| {
+        if !pre_save.surely_unheard(&sender) {
+            pre_save.send(
+                sender,
+                &mut PreSave {
+                    instance: InstanceMut::new(instance),
+                    raw: options.raw,
+                    using,
+                    update_fields,
+                    tx,
+                },
+            )?;
+        }
+        let created = write(instance, tx, update_fields.map(|_| &fields[..]), &options)?;
+        if !post_save.surely_unheard(&sender) {
+            post_save.send(
+                sender,
+                &mut PostSave {
+                    instance: InstanceMut::new(instance),
+                    created,
+                    raw: options.raw,
+                    using,
+                    update_fields,
+                    tx,
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Checks what the database would not: `max_length`.
+fn validate<M: Model>(instance: &M) -> Result<()> {
+    for (index, field) in M::META.fields.iter().enumerate() {
+        if let (Some(max), ValueRef::Text(text)) = (field.max_length, instance.__get(index)) {
+            let length = text.chars().count();
+            if length > max {
+                return Err(validation::<M>(
+                    index,
+                    FieldError(format!(
+                        "{length} characters, more than its max_length of {max}"
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `INSERT` or `UPDATE`; returns whether a row was inserted.
+fn write<M: Model>(
+    instance: &mut M,
+    tx: &Transaction,
+    update_fields: Option<&[usize]>,
+    options: &SaveOptions<'_>,
+) -> Result<bool> {
+    validate(instance)?;
+    let meta = M::META;
+    let statements = meta.sql();
+    let pk = meta.pk;
+    let has_pk = !instance.__get(pk).is_null();
+    if has_pk && !options.force_insert {
+        let updated = match update_fields {
+            None => tx.execute_bound(&statements.update_all, |bind| {
+                for index in (0..meta.fields.len()).filter(|&i| i != pk) {
+                    bind(instance.__get(index))?;
+                }
+                bind(instance.__get(pk))
+            })?,
+            Some(fields) => {
+                let columns: Vec<&'static str> =
+                    fields.iter().map(|&i| meta.fields[i].column).collect();
+                tx.execute_bound(&sql::update(meta, &columns), |bind| {
+                    for &index in fields {
+                        bind(instance.__get(index))?;
+                    }
+                    bind(instance.__get(pk))
+                })?
+            }
+        };
+        if updated > 0 {
+            return Ok(false);
+        }
+        if options.force_update || update_fields.is_some() {
+            return Err(Error::DoesNotExist { model: meta.label });
+        }
+    } else if options.force_update {
+        return Err(Error::msg(format!(
+            "cannot force an update of `{}` without a primary key",
+            meta.label
+        )));
+    }
+    if has_pk {
+        tx.execute_bound(&statements.insert_all, |bind| {
+            (0..meta.fields.len()).try_for_each(|index| bind(instance.__get(index)))
+        })?;
+    } else if meta.pk_field().auto {
+        tx.execute_bound(&statements.insert_auto, |bind| {
+            (0..meta.fields.len())
+                .filter(|&i| i != pk)
+                .try_for_each(|index| bind(instance.__get(index)))
+        })?;
+        let id = tx.last_insert_rowid()?;
+        instance
+            .__set(pk, ValueRef::Int(id))
+            .map_err(|e| validation::<M>(pk, e))?;
+    } else {
+        return Err(validation::<M>(
+            pk,
+            FieldError("the primary key must be set before saving".to_owned()),
+        ));
+    }
+    Ok(true)
+}
+
+pub(crate) fn delete_instance<M: Model>(instance: &mut M, using: &str) -> Result<Deleted> {
+    let origin = DeleteOrigin::Instance(M::META.label);
+    let deleted = delete_many(std::slice::from_mut(instance), using, &origin)?;
+    if M::META.pk_field().auto {
+        // Django sets the key to `None` once the row is gone; a key the user chose stays.
+        let _ = instance.__set(M::META.pk, ValueRef::Null);
+    }
+    Ok(deleted)
+}
+
+/// Deletes `instances` in one transaction: `pre_delete` for each, the `DELETE`s, `post_delete`
+/// for each (Django's collector order).
+pub(crate) fn delete_many<M: Model>(
+    instances: &mut [M],
+    using: &str,
+    origin: &DeleteOrigin,
+) -> Result<Deleted> {
+    let meta = M::META;
+    if let Some(index) = instances.iter().position(|i| i.__get(meta.pk).is_null()) {
+        let _ = index;
+        return Err(validation::<M>(
+            meta.pk,
+            FieldError("cannot delete an instance whose primary key is not set".to_owned()),
+        ));
+    }
+    let _depth = Depth::enter(meta.label)?;
+    let sender = M::sender();
+    db::atomic_using(using, |tx| {
+        if !pre_delete.surely_unheard(&sender) {
+            for instance in instances.iter_mut() {
+                pre_delete.send(
+                    sender,
+                    &mut Delete {
+                        instance: InstanceMut::new(instance),
+                        using,
+                        origin,
+                        tx,
+                    },
+                )?;
+            }
+        }
+        let mut deleted = Deleted::default();
+        for instance in instances.iter() {
+            let rows = tx.execute_bound(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
+            deleted.add(meta.label, rows);
+        }
+        if !post_delete.surely_unheard(&sender) {
+            for instance in instances.iter_mut() {
+                post_delete.send(
+                    sender,
+                    &mut Delete {
+                        instance: InstanceMut::new(instance),
+                        using,
+                        origin,
+                        tx,
+                    },
+                )?;
+            }
+        }
+        Ok(deleted)
+    })
+}
+
+pub(crate) fn refresh<M: Model>(instance: &mut M, using: &str) -> Result<()> {
+    let meta = M::META;
+    if instance.__get(meta.pk).is_null() {
+        return Err(Error::DoesNotExist { model: meta.label });
+    }
+    let fresh = db::read_using(using, |tx| {
+        let mut rows = tx.query_bound(
+            &meta.sql().select_by_pk,
+            |bind| bind(instance.__get(meta.pk)),
+            M::__from_row,
+        )?;
+        rows.pop().ok_or(Error::DoesNotExist { model: meta.label })
+    })?;
+    *instance = fresh;
+    loaded(instance, using)
+}
+
+/// Sends `post_init` for an instance just loaded from `using`.
+pub(crate) fn loaded<M: Model>(instance: &mut M, using: &str) -> Result<()> {
+    let sender = M::sender();
+    if post_init.surely_unheard(&sender) {
+        return Ok(());
+    }
+    post_init.send(
+        sender,
+        &mut PostInit {
+            instance: InstanceMut::new(instance),
+            using,
+        },
+    )?;
+    Ok(())
+}
