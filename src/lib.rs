@@ -60,9 +60,9 @@ extern crate self as clarion;
 
 pub use clarion_core::{
     AnySignal, ColumnType, Connect, ConstraintKind, Error, FieldError, FieldType,
-    IntoReceiverResult, Origin, Outcome, ReceiverFn, ReceiverId, ReceiverInfo, Result, Sender,
-    Signal, SignalArgs, Value, ValueRef, db, expect_linked, linked_crates, query, receivers, signal,
-    signals, testing,
+    IntoReceiverResult, Migrated, Origin, Outcome, ReceiverFn, ReceiverId, ReceiverInfo, Result,
+    Sender, Signal, SignalArgs, Value, ValueRef, db, expect_linked, fixtures, linked_crates,
+    migrate, migrate_using, query, receivers, signal, signals, testing,
 };
 
 /// Models: the [`Model`] trait, the dynamic [`Instance`](models::Instance) view, save options,

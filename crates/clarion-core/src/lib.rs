@@ -5,6 +5,8 @@ mod args;
 mod cache;
 pub mod db;
 mod error;
+pub mod fixtures;
+mod migrate;
 pub mod model;
 pub mod query;
 mod receiver;
@@ -15,6 +17,7 @@ pub mod testing;
 mod value;
 
 pub use error::{ConstraintKind, Error, Result};
+pub use migrate::{Migrated, migrate, migrate_using};
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
 pub use registry::{expect_linked, linked_crates, receivers, signals};
 pub use sender::Sender;

@@ -19,7 +19,7 @@ pub use meta::{FieldMeta, ModelMeta};
 pub use registry::{ModelRegistration, models};
 pub(crate) use registry::model_by_label;
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
-pub(crate) use save::{delete_instance, loaded, save_instance};
+pub(crate) use save::{delete_instance, delete_many, loaded, save_instance};
 
 /// A struct persisted as a table row (Django's `models.Model`). Implement it with
 /// `#[derive(Model)]`; see the derive's documentation for the attributes.
