@@ -318,6 +318,7 @@ impl fmt::Debug for InstanceBox {
 
 macro_rules! instance_args {
     ($($ty:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<T: Model> crate::args::ArgRef<T> for $ty {
             #[inline]
             fn arg_ref(&self) -> Option<&T> {
@@ -325,6 +326,7 @@ macro_rules! instance_args {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl crate::args::ArgRef<dyn Instance> for $ty {
             #[inline]
             fn arg_ref(&self) -> Option<&dyn Instance> {
@@ -332,6 +334,7 @@ macro_rules! instance_args {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<T: Model> crate::args::ArgMut<T> for $ty {
             #[inline]
             fn arg_mut(&mut self) -> Option<&mut T> {
@@ -339,6 +342,7 @@ macro_rules! instance_args {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl crate::args::ArgMut<dyn Instance> for $ty {
             #[inline]
             fn arg_mut(&mut self) -> Option<&mut dyn Instance> {

@@ -141,12 +141,14 @@ pub struct DeleteCommitted {
 macro_rules! args {
     ($($name:ident<$lt:lifetime>),*; $($owned:ident),*) => {
         $(
+            #[diagnostic::do_not_recommend]
             impl SignalArgs for $name<'static> {
                 type Args<$lt> = $name<$lt>;
                 type Output = ();
             }
         )*
         $(
+            #[diagnostic::do_not_recommend]
             impl SignalArgs for $owned {
                 type Args<'a> = $owned;
                 type Output = ();
