@@ -59,7 +59,7 @@ pub mod __private {
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{FieldMeta, ModelMeta, ModelRegistration, Row, field_from_row};
     pub use crate::query::Column;
-    pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
+    pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use inventory;
 }

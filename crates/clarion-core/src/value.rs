@@ -353,8 +353,9 @@ impl FieldType for serde_json::Value {
     fn from_value(value: ValueRef<'_>) -> Result<Self, FieldError> {
         match value {
             ValueRef::Json(j) => Ok(j.clone()),
-            ValueRef::Text(s) => serde_json::from_str(s)
-                .map_err(|e| FieldError(format!("invalid JSON {s:?}: {e}"))),
+            ValueRef::Text(s) => {
+                serde_json::from_str(s).map_err(|e| FieldError(format!("invalid JSON {s:?}: {e}")))
+            }
             other => Err(FieldError::mismatch("JSON", &other)),
         }
     }
@@ -392,9 +393,14 @@ mod chrono_fields {
             return Some(dt.naive_utc());
         }
         let s = s.strip_suffix('Z').unwrap_or(s);
-        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
     }
 
     impl FieldType for NaiveDate {
@@ -450,12 +456,10 @@ impl FieldType for uuid::Uuid {
         match value {
             ValueRef::Uuid(u) => Ok(u),
             // Django's SQLite form (32 hex digits) and the hyphenated form both parse.
-            ValueRef::Text(s) => {
-                uuid::Uuid::parse_str(s.trim()).map_err(|e| FieldError(format!("invalid UUID {s:?}: {e}")))
-            }
-            ValueRef::Bytes(b) => {
-                uuid::Uuid::from_slice(b).map_err(|e| FieldError(format!("invalid UUID bytes: {e}")))
-            }
+            ValueRef::Text(s) => uuid::Uuid::parse_str(s.trim())
+                .map_err(|e| FieldError(format!("invalid UUID {s:?}: {e}"))),
+            ValueRef::Bytes(b) => uuid::Uuid::from_slice(b)
+                .map_err(|e| FieldError(format!("invalid UUID bytes: {e}"))),
             other => Err(FieldError::mismatch("a UUID", &other)),
         }
     }

@@ -20,7 +20,9 @@ impl ToSql for ValueRef<'_> {
             ValueRef::Json(j) => ToSqlOutput::Owned(SqlValue::Text(j.to_string())),
             #[allow(unreachable_patterns)]
             other => ToSqlOutput::Owned(SqlValue::Text(
-                other.text_form().expect("every other value has a text form"),
+                other
+                    .text_form()
+                    .expect("every other value has a text form"),
             )),
         })
     }

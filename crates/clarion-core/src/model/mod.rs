@@ -16,8 +16,8 @@ pub mod signals;
 pub(crate) mod sql;
 
 pub use meta::{FieldMeta, ModelMeta};
-pub use registry::{ModelRegistration, models};
 pub(crate) use registry::model_by_label;
+pub use registry::{ModelRegistration, models};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{delete_instance, delete_many, loaded, save_instance};
 
@@ -100,9 +100,15 @@ pub trait Model: Send + Sized + 'static {
         delete_instance(self, using)
     }
 
-    /// Reloads every field from the default database. [`Error::DoesNotExist`] if the row is gone.
+    /// Reloads every field from the default database (and sends `post_init`).
+    /// [`Error::DoesNotExist`] if the row is gone.
     fn refresh_from_db(&mut self) -> Result<()> {
         save::refresh(self, crate::db::DEFAULT_ALIAS)
+    }
+
+    /// As [`Model::refresh_from_db`], from the database registered as `using`.
+    fn refresh_from_db_using(&mut self, using: &str) -> Result<()> {
+        save::refresh(self, using)
     }
 
     /// A query set of all rows of this model (Django's `Model.objects.all()`).
@@ -196,7 +202,9 @@ impl<M: Model> Instance for M {
     }
 
     fn set(&mut self, field: &str, value: Value) -> Result<()> {
-        let (index, _) = M::META.field(field).ok_or_else(|| unknown_field(M::META, field))?;
+        let (index, _) = M::META
+            .field(field)
+            .ok_or_else(|| unknown_field(M::META, field))?;
         self.__set(index, value.as_ref())
             .map_err(|e| validation::<M>(index, e))
     }

@@ -54,7 +54,9 @@ impl ModelRegistration {
 
 impl std::fmt::Debug for ModelRegistration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ModelRegistration").field(&self.meta.label).finish()
+        f.debug_tuple("ModelRegistration")
+            .field(&self.meta.label)
+            .finish()
     }
 }
 
@@ -101,7 +103,8 @@ pub fn models() -> &'static [&'static ModelRegistration] {
         for model in models {
             // Django raises from `class_prepared` at import; here a failing receiver cannot stop
             // the binary from having the model, so its error is reported and the rest go on.
-            let outcomes = class_prepared.send_robust(model.sender(), &mut ClassPrepared { model: model.meta });
+            let outcomes = class_prepared
+                .send_robust(model.sender(), &mut ClassPrepared { model: model.meta });
             for outcome in outcomes {
                 if let Err(error) = outcome.result {
                     eprintln!("clarion: {error}");

@@ -3,7 +3,9 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
-use super::signals::{Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save};
+use super::signals::{
+    Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
+};
 use super::{InstanceMut, Model, sql, unknown_field, validation};
 use crate::db::{self, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
@@ -315,7 +317,8 @@ pub(crate) fn delete_many<M: Model>(
         }
         let mut deleted = Deleted::default();
         for instance in instances.iter() {
-            let rows = tx.execute_bound(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
+            let rows =
+                tx.execute_bound(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
             deleted.add(meta.label, rows);
         }
         if !post_delete.surely_unheard(&sender) {

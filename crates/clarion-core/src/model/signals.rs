@@ -206,6 +206,7 @@ pub trait OnCommit: SignalArgs<Output = ()> {
     fn transaction<'t>(args: &'t Self::Args<'_>) -> &'t Transaction;
 }
 
+#[diagnostic::do_not_recommend]
 impl OnCommit for PostSave<'static> {
     type Committed = PostSaveCommitted;
     fn committed(args: &PostSave<'_>) -> Result<PostSaveCommitted> {
@@ -222,6 +223,7 @@ impl OnCommit for PostSave<'static> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl OnCommit for Delete<'static> {
     type Committed = DeleteCommitted;
     fn committed(args: &Delete<'_>) -> Result<DeleteCommitted> {
@@ -237,9 +239,10 @@ impl OnCommit for Delete<'static> {
 }
 
 /// The receiver an `on = commit` receiver is compiled to. Not public API.
-pub type CommitFn<A> =
-    for<'s, 'b> fn(&'s Sender, &'b mut <<A as OnCommit>::Committed as SignalArgs>::Args<'static>)
-        -> std::result::Result<(), Box<Error>>;
+pub type CommitFn<A> = for<'s, 'b> fn(
+    &'s Sender,
+    &'b mut <<A as OnCommit>::Committed as SignalArgs>::Args<'static>,
+) -> std::result::Result<(), Box<Error>>;
 
 /// Not public API: what `#[receiver(…, on = commit)]` registers. Copies the arguments now and
 /// calls `receiver` with the copy after the outermost commit; its error is reported by

@@ -1,4 +1,4 @@
-//! Parsing `#[receiver(SIGNAL, sender = Type, dispatch_uid = "…", priority = N)]`.
+//! Parsing `#[receiver(SIGNAL, sender = Type, dispatch_uid = "…", priority = N, on = commit)]`.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -11,7 +11,7 @@ use crate::ctxt::{Ctxt, unknown_option};
 use crate::tokens::{at_option, skip_to_comma, take_value};
 
 /// The options `#[receiver]` accepts, for messages and suggestions.
-const OPTIONS: &[&str] = &["sender", "dispatch_uid", "priority"];
+const OPTIONS: &[&str] = &["sender", "dispatch_uid", "priority", "on"];
 
 /// The parsed attribute, keeping each key's token for error spans.
 pub(crate) struct ReceiverAttr {
@@ -19,6 +19,8 @@ pub(crate) struct ReceiverAttr {
     pub(crate) sender: Option<Type>,
     pub(crate) dispatch_uid: Option<LitStr>,
     pub(crate) priority: Option<i32>,
+    /// `on = commit`: the `commit` token.
+    pub(crate) on_commit: Option<Ident>,
 }
 
 impl ReceiverAttr {
@@ -29,6 +31,7 @@ impl ReceiverAttr {
             sender: None,
             dispatch_uid: None,
             priority: None,
+            on_commit: None,
         };
         let parser = |input: ParseStream| {
             parse_signals(cx, input, &mut attr);
@@ -146,6 +149,25 @@ fn parse_option(cx: &Ctxt, input: ParseStream, attr: &mut ReceiverAttr) {
                 duplicate(cx, &key);
             } else {
                 attr.priority = priority;
+            }
+        }
+        "on" => {
+            let value = take_value(input);
+            let phase = match syn::parse2::<Ident>(value.clone()) {
+                Ok(phase) if has_value && phase == "commit" => Some(phase),
+                _ => {
+                    cx.error_spanned_by(
+                        spanned_or(&value, &key),
+                        "`on` takes `commit`, like `on = commit`: the receiver then runs after the \
+                         outermost transaction commits, and never after a rollback",
+                    );
+                    None
+                }
+            };
+            if attr.on_commit.is_some() {
+                duplicate(cx, &key);
+            } else {
+                attr.on_commit = phase;
             }
         }
         _ => {

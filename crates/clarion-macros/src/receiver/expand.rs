@@ -64,6 +64,18 @@ fn registration(
     let body = returned(item, &signal_ref, quote!(#fn_name(#(#args),*)));
 
     let private = paths::private();
+    let name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name_str));
+    // `on = commit`: the registered receiver copies the arguments and hands `defer` the real
+    // call, which takes its parameters from the copy once the transaction has committed.
+    let body = match &attr.on_commit {
+        Some(_) => {
+            let defer = quote_spanned!(at(first_span(signal))=> #private::defer);
+            quote! {
+                #defer(#signal_ref, #name, #sender_var, #args_var, |#sender_var, #args_var| #body)
+            }
+        }
+        None => body,
+    };
     // The fn name's own span: `line!()` follows its expansion context, so a call-site context
     // would report the attribute's line instead of the fn's.
     let line = quote_spanned!(fn_name.span()=> ::core::line!());
@@ -89,7 +101,7 @@ fn registration(
                 #signal_ref,
                 |#sender_var, #args_var| #body,
                 #private::LinkedMeta {
-                    name: ::core::concat!(::core::module_path!(), "::", #fn_name_str),
+                    name: #name,
                     file: ::core::file!(),
                     line: #line,
                     krate: ::core::env!("CARGO_CRATE_NAME"),

@@ -26,7 +26,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     let attr = attr::ReceiverAttr::parse(&cx, args);
     let receiver = ast::Receiver::from_fn(&cx, &item);
-    valid::check(&cx, &receiver);
+    valid::check(&cx, &attr, &receiver);
     let ok = cx.is_ok();
     let expanded = if ok {
         expand::expand(&attr, &receiver)

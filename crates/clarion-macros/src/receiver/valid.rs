@@ -5,11 +5,47 @@ use syn::visit::Visit;
 use syn::{GenericParam, ItemFn, Type};
 
 use super::ast::{ParamKind, Receiver};
+use super::attr::ReceiverAttr;
 use crate::ctxt::Ctxt;
 
-pub(crate) fn check(cx: &Ctxt, receiver: &Receiver) {
+pub(crate) fn check(cx: &Ctxt, attr: &ReceiverAttr, receiver: &Receiver) {
     check_signature(cx, receiver.item);
     check_params(cx, receiver);
+    if let Some(commit) = &attr.on_commit {
+        check_on_commit(cx, attr, commit, receiver);
+    }
+}
+
+/// `on = commit` defers the receiver until the data is committed, so it cannot veto the write (a
+/// `pre_*` signal) and the transaction is gone by the time it runs (no `tx`). Other signals are
+/// checked by rustc through the `OnCommit` trait.
+fn check_on_commit(cx: &Ctxt, attr: &ReceiverAttr, commit: &syn::Ident, receiver: &Receiver) {
+    for signal in &attr.signals {
+        let Some(last) = signal.segments.last() else {
+            continue;
+        };
+        let name = last.ident.to_string();
+        if name.starts_with("pre_") {
+            cx.error_spanned_by(
+                commit,
+                format!(
+                    "`on = commit` cannot be used with `{name}`: a `pre_*` receiver runs before the \
+                     write and can veto it, so it cannot wait for the commit; use the matching \
+                     `post_*` signal"
+                ),
+            );
+        }
+    }
+    for param in &receiver.params {
+        if matches!(param.kind, ParamKind::Field(_)) && param.ident == "tx" {
+            cx.error_spanned_by(
+                param.ident,
+                "an `on = commit` receiver runs after the transaction has committed, so it has \
+                 no `tx`: remove the parameter, or drop `on = commit` to write inside the \
+                 transaction",
+            );
+        }
+    }
 }
 
 fn check_signature(cx: &Ctxt, item: &ItemFn) {

@@ -1,0 +1,8 @@
+use clarion::prelude::*;
+
+struct User;
+
+#[receiver(post_save, sender = User, on = rollback)]
+fn undo(created: bool) {}
+
+fn main() {}
