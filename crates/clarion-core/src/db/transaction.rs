@@ -384,8 +384,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
         state: Rc::clone(&state),
         level: level - 1,
     };
-    tx.connection()?
-        .execute_batch(&format!("SAVEPOINT {savepoint}"))?;
+    run_cached(&*tx.connection()?, &format!("SAVEPOINT {savepoint}"))?;
     state.depth.set(level);
     let callbacks_before = state.on_commit.borrow().len();
     let tx = Transaction {
@@ -410,7 +409,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
                 .conn
                 .borrow()
                 .as_ref()
-                .map(|conn| conn.execute_batch(&format!("RELEASE SAVEPOINT {savepoint}")));
+                .map(|conn| run_cached(conn, &format!("RELEASE SAVEPOINT {savepoint}")));
             match released {
                 Some(Ok(())) => Ok(value),
                 Some(Err(error)) => {
@@ -431,6 +430,16 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
             panic::resume_unwind(payload)
         }
     }
+}
+
+/// Runs a statement that takes no parameters through the connection's statement cache: every
+/// `save()` inside a transaction opens and releases a savepoint, and parsing those two statements
+/// each time would cost as much as the insert itself.
+fn run_cached(
+    conn: &PooledConnection<SqliteConnectionManager>,
+    sql: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.raw_execute().map(drop)
 }
 
 /// Runs every callback even if one fails or panics, then resumes the first panic, or returns the
