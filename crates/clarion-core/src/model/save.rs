@@ -132,7 +132,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
         )));
     }
     // Names are checked before any signal; receivers see the model's own `&'static` names.
-    let mut fields = [0usize; 0].to_vec();
+    let mut fields: Vec<usize> = Vec::new();
     let mut names: Vec<&'static str> = Vec::new();
     if let Some(given) = options.update_fields {
         if given.is_empty() {
@@ -153,11 +153,12 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
 
     // Nobody listens: the write is one statement, atomic on its own, so it needs no savepoint of
     // its own inside an open transaction.
-    if pre_save.surely_unheard(&sender) && post_save.surely_unheard(&sender) {
-        if let Some(tx) = db::current_transaction(using) {
-            write(instance, &tx, update_fields.map(|_| &fields[..]), &options)?;
-            return Ok(());
-        }
+    if pre_save.surely_unheard(&sender)
+        && post_save.surely_unheard(&sender)
+        && let Some(tx) = db::current_transaction(using)
+    {
+        write(instance, &tx, update_fields.map(|_| &fields[..]), &options)?;
+        return Ok(());
     }
     db::atomic_using(using, |tx| {
         if !pre_save.surely_unheard(&sender) {
@@ -292,8 +293,7 @@ pub(crate) fn delete_many<M: Model>(
     origin: &DeleteOrigin,
 ) -> Result<Deleted> {
     let meta = M::META;
-    if let Some(index) = instances.iter().position(|i| i.__get(meta.pk).is_null()) {
-        let _ = index;
+    if instances.iter().any(|i| i.__get(meta.pk).is_null()) {
         return Err(validation::<M>(
             meta.pk,
             FieldError("cannot delete an instance whose primary key is not set".to_owned()),
