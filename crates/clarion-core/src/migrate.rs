@@ -1,7 +1,46 @@
 //! `migrate()`: creates the tables of every linked model (Django's `migrate`, without migration
 //! files: tables that are missing are created, existing ones are left as they are).
+//!
+//! ```
+//! use clarion::db::{self, Database};
+//! use clarion::prelude::*;
+//!
+//! db::register(Database::open_as("migrate-docs", "sqlite::memory:")?);
+//!
+//! // Django: `@receiver(post_migrate)`, e.g. to create default rows once the tables exist.
+//! post_migrate.connect(|_sender, args: &mut clarion::models::signals::Migrate| {
+//!     println!("{} model(s), created: {:?}", args.models.len(), args.created);
+//! });
+//!
+//! let first = clarion::migrate_using("migrate-docs")?;
+//! // Every table exists now, so a second run creates nothing.
+//! assert!(clarion::migrate_using("migrate-docs")?.created.is_empty());
+//! # let _ = first;
+//! # Ok::<(), clarion::Error>(())
+//! ```
+//!
+//! What each model's table gets, as Django's SQLite backend writes it:
+//!
+//! | field | column |
+//! |---|---|
+//! | every field, in declaration order | its column, of the type [`ColumnType::sqlite`] names |
+//! | not an `Option` | `NOT NULL` (`NULL` otherwise) |
+//! | the auto-increment key | `integer NOT NULL PRIMARY KEY AUTOINCREMENT` |
+//! | another primary key | `NOT NULL PRIMARY KEY` |
+//! | `unique` | `UNIQUE` |
+//! | `default = …` | `DEFAULT <literal>` |
+//! | `index` (and not unique) | `CREATE INDEX "<table>_<column>_<hash>"` |
+//!
+//! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
 
-use crate::error::Result;
+use sea_query::{Alias, ColumnDef, Expr, Index, SqliteQueryBuilder, Table};
+
+use crate::db::{self, Transaction};
+use crate::error::{Error, Result};
+use crate::model::signals::{Migrate, post_migrate, pre_migrate};
+use crate::model::{FieldMeta, ModelMeta, models};
+use crate::sender::Sender;
+use crate::value::{ColumnType, Value};
 
 /// What [`migrate`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -12,12 +51,207 @@ pub struct Migrated {
 }
 
 /// Creates the missing tables of every linked model on the default database.
+///
+/// See [`migrate_using`].
 pub fn migrate() -> Result<Migrated> {
     migrate_using(crate::db::DEFAULT_ALIAS)
 }
 
-/// Creates the missing tables of every linked model on the database registered as `using`.
+/// Creates the missing tables (and indexes) of every linked model on the database registered as
+/// `using`, in one transaction.
+///
+/// 1. [`pre_migrate`] is sent once, with every model in `models` and an empty `created`.
+/// 2. Each model's table is created, in the order of [`models()`](crate::model::models), unless
+///    a table of that name exists; then its missing indexes.
+/// 3. [`post_migrate`] is sent once, with the tables created in `created`.
+///
+/// Django sends both signals once per app, with the app's config as sender; clarion has no app
+/// registry, so it sends each once for the whole migration, with [`Migrated`] as the sender: a
+/// receiver that names a sender writes `sender = clarion::Migrated`.
+///
+/// An error (including one returned by a receiver) rolls everything back: no table is created.
+/// Running it again creates nothing, so it is safe to call at every start.
 pub fn migrate_using(using: &str) -> Result<Migrated> {
-    let _ = using;
-    Err(crate::Error::msg("migrate is not implemented yet"))
+    let metas: Vec<&'static ModelMeta> = models().iter().map(|model| model.meta()).collect();
+    let sender = Sender::of::<Migrated>();
+    db::atomic_using(using, |tx| {
+        pre_migrate.send(
+            sender,
+            &mut Migrate {
+                using,
+                models: &metas,
+                created: &[],
+                tx,
+            },
+        )?;
+        let mut created = Vec::new();
+        for meta in &metas {
+            // A proxy shares its concrete model's table: whichever comes first creates it.
+            if !table_exists(tx, meta.table)? {
+                tx.execute_batch(&create_table(meta)?)?;
+                created.push(meta.table);
+            }
+            for index in create_indexes(meta) {
+                tx.execute_batch(&index)?;
+            }
+        }
+        post_migrate.send(
+            sender,
+            &mut Migrate {
+                using,
+                models: &metas,
+                created: &created,
+                tx,
+            },
+        )?;
+        Ok(Migrated { created })
+    })
+}
+
+fn table_exists(tx: &Transaction, table: &str) -> Result<bool> {
+    // SQLite matches table names without regard to ASCII case, and so must this check, or
+    // `CREATE TABLE IF NOT EXISTS` would silently do nothing for a table reported as created.
+    tx.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+        [table],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|count| count > 0)
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for `meta`, with Django's column definitions for SQLite.
+pub(crate) fn create_table(meta: &'static ModelMeta) -> Result<String> {
+    let mut table = Table::create();
+    table.table(Alias::new(meta.table)).if_not_exists();
+    for field in meta.fields {
+        table.col(column(meta, field)?);
+    }
+    Ok(table.to_string(SqliteQueryBuilder))
+}
+
+fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnDef> {
+    let invalid = |reason: String| Error::Validation {
+        model: meta.label,
+        field: field.name.to_owned(),
+        reason,
+    };
+    let mut column = ColumnDef::new_with_type(
+        Alias::new(field.column),
+        sea_query::ColumnType::custom(field.ty.sqlite()),
+    );
+    if field.primary_key || !field.nullable {
+        // SQLite lets a key that is not an `INTEGER PRIMARY KEY` hold NULLs unless told not to.
+        column.not_null();
+    } else {
+        column.null();
+    }
+    if let Some(default) = field.default
+        && let Some(literal) = default_literal(default()).map_err(invalid)?
+    {
+        column.default(literal);
+    }
+    if field.primary_key {
+        column.primary_key();
+        if field.auto {
+            if field.ty != ColumnType::Integer {
+                return Err(invalid(format!(
+                    "an auto-increment primary key must be an integer, not `{}`",
+                    field.rust_type
+                )));
+            }
+            column.auto_increment();
+        }
+    } else if field.unique {
+        column.unique_key();
+    }
+    Ok(column)
+}
+
+/// The value of a `DEFAULT` clause. DDL takes no bound parameters, so the value is written into
+/// the SQL as a literal; sea-query quotes text for SQLite (doubling `'`) and writes bytes as
+/// `x'…'`. `None` for `NULL`, which is every column's default anyway.
+fn default_literal(value: Value) -> std::result::Result<Option<Expr>, String> {
+    let value = match value {
+        Value::Null => return Ok(None),
+        // Stored as 0/1, as Django stores booleans in SQLite.
+        Value::Bool(b) => sea_query::Value::BigInt(Some(i64::from(b))),
+        Value::Int(i) => sea_query::Value::BigInt(Some(i)),
+        Value::Float(f) if f.is_finite() => sea_query::Value::Double(Some(f)),
+        Value::Float(f) => return Err(format!("the default {f} has no SQL literal")),
+        // A NUL would end the statement's text inside SQLite's parser.
+        Value::Text(s) if s.contains('\0') => {
+            return Err("a default text cannot contain a NUL character".to_owned());
+        }
+        Value::Text(s) => sea_query::Value::String(Some(s)),
+        Value::Bytes(b) => sea_query::Value::Bytes(Some(b)),
+        Value::Json(j) => sea_query::Value::String(Some(j.to_string())),
+    };
+    Ok(Some(Expr::val(value)))
+}
+
+/// `CREATE INDEX IF NOT EXISTS` for each `index` field that no key or `UNIQUE` indexes already.
+fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
+    meta.fields
+        .iter()
+        .filter(|field| field.index && !field.unique && !field.primary_key)
+        .map(|field| {
+            Index::create()
+                .if_not_exists()
+                .name(index_name(meta.table, field.column))
+                .table(Alias::new(meta.table))
+                .col(Alias::new(field.column))
+                .to_string(SqliteQueryBuilder)
+        })
+        .collect()
+}
+
+/// Django's shape of index name, `<table>_<column>_<8 hex digits>`. Index names share one
+/// namespace per database, and `table_a` + `b_c` and `table_a_b` + `c` would otherwise collide,
+/// the second index silently skipped by `IF NOT EXISTS`. The hash is FNV-1a, fixed so that a
+/// name never changes between builds (std's hasher may).
+pub(crate) fn index_name(table: &str, column: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in table.bytes().chain([0]).chain(column.bytes()) {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{table}_{column}_{hash:08x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_names_differ_where_plain_concatenation_would_not() {
+        assert_ne!(index_name("blog_a", "b_c"), index_name("blog_a_b", "c"));
+        assert!(index_name("blog_entry", "rank").starts_with("blog_entry_rank_"));
+        assert_eq!(index_name("t", "c"), index_name("t", "c"));
+    }
+
+    #[test]
+    fn default_literals_are_quoted_for_sqlite() {
+        let render = |value| {
+            let mut column =
+                ColumnDef::new_with_type(Alias::new("c"), sea_query::ColumnType::custom("text"));
+            if let Some(literal) = default_literal(value).unwrap() {
+                column.default(literal);
+            }
+            Table::create()
+                .table(Alias::new("t"))
+                .col(&mut column)
+                .to_string(SqliteQueryBuilder)
+        };
+        assert!(render(Value::Text("it's \\n".into())).contains("DEFAULT 'it''s \\n'"));
+        assert!(render(Value::Int(-3)).contains("DEFAULT -3"));
+        assert!(render(Value::Bool(true)).contains("DEFAULT 1"));
+        assert!(render(Value::Bytes(vec![0, 255])).contains("DEFAULT x'00FF'"));
+        assert!(
+            render(Value::Json(serde_json::json!({"a": "b'"})))
+                .contains(r#"DEFAULT '{"a":"b''"}'"#)
+        );
+        assert!(!render(Value::Null).contains("DEFAULT"));
+        assert!(default_literal(Value::Float(f64::NAN)).is_err());
+        assert!(default_literal(Value::Text("a\0b".into())).is_err());
+    }
 }
