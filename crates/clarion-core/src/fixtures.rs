@@ -1,1 +1,688 @@
-//! Fixtures in Django's JSON format: `[{"model": "app.user", "pk": 1, "fields": {…}}]`.
+//! Fixtures in Django's JSON format: `[{"model": "app.user", "pk": 1, "fields": {…}}]` — what
+//! `manage.py dumpdata` writes and `manage.py loaddata` reads.
+//!
+//! ```
+//! use clarion::db::{self, Database};
+//! use clarion::fixtures;
+//!
+//! db::register(Database::open_as("fixtures-docs", "sqlite::memory:")?);
+//! clarion::migrate_using("fixtures-docs")?;
+//!
+//! // No models are linked into this example, so there is nothing to dump, and a record naming
+//! // a model that does not exist is refused, with its place in the fixture.
+//! assert_eq!(fixtures::dump_using(&[], "fixtures-docs")?, "[\n]\n");
+//! let error = fixtures::load_using(
+//!     r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "Hello"}}]"#,
+//!     "fixtures-docs",
+//! )
+//! .unwrap_err();
+//! assert!(matches!(error, clarion::Error::Fixture { index: 0, .. }));
+//! # Ok::<(), clarion::Error>(())
+//! ```
+//!
+//! **Loading** ([`load`], [`load_file`]) is all or nothing: every record is saved in one
+//! transaction, and the first bad record rolls all of it back and is reported as
+//! [`Error::Fixture`] with its index, model and field. Each record is saved as Django's
+//! `loaddata` saves it: `pre_save` and `post_save` are sent with `raw = true`, and a record whose
+//! key exists updates that row. Values are read by the column type of their field:
+//!
+//! | field | JSON |
+//! |---|---|
+//! | integers, floats | a number |
+//! | `bool` | `true`/`false` (or `0`/`1`) |
+//! | `String`, dates, times, UUIDs | a string: `"2024-05-01"`, `"2024-05-01T12:30:00.123Z"`, hyphenated or 32-hex UUIDs |
+//! | `Vec<u8>` | a base64 string (Django's `BinaryField`) |
+//! | `serde_json::Value` | any JSON, nested |
+//! | `Option<_>` | `null` for `None` |
+//!
+//! The key comes from `"pk"`; an auto-increment key may be left out (or `null`) to get a new
+//! one. A field left out of `"fields"` gets its `default`, or `None` if it is an `Option`;
+//! otherwise the record is refused.
+//!
+//! **Dumping** ([`dump`]) writes what `dumpdata --indent 2` writes: records ordered by model
+//! label, then primary key, with the values in the forms above (datetimes with a `T`, and a `Z`
+//! for `DateTime<Utc>`; UUIDs hyphenated). Loading a dump into an empty database and dumping
+//! again gives the same text.
+//!
+//! Not supported: Django's natural keys, many-to-many lists, and the YAML and XML formats.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserializer as _, Serialize, Serializer};
+use serde_json::Value as Json;
+
+use crate::db;
+use crate::error::{Error, Result};
+use crate::model::{FieldMeta, ModelMeta, ModelRegistration, model_by_label, models};
+use crate::value::{ColumnType, Value};
+
+/// What [`load`] saved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The records saved (Django: "Installed N object(s)").
+    pub count: usize,
+    /// The records saved per model label.
+    pub per_model: BTreeMap<&'static str, usize>,
+}
+
+/// Loads a fixture (the text of a JSON fixture) into the default database; see [`load_using`].
+pub fn load(json: &str) -> Result<Loaded> {
+    load_using(json, db::DEFAULT_ALIAS)
+}
+
+/// Loads a fixture into the database registered as `using` (Django's
+/// `loaddata --database using`), all or nothing.
+///
+/// Errors:
+/// - [`Error::Fixture`] for text that is not a JSON list of records (the index is the record at
+///   which the JSON broke off, and the reason has serde's line and column), for a record that
+///   names an unknown model or field, misses a required field or has a value of the wrong type,
+///   and for a record that a constraint refuses (a duplicate `unique` value): the reason is then
+///   the database's message and the field the column it names. Nothing is saved.
+/// - Any other error of the save, as it is: a receiver's [`Error::Receiver`], a
+///   [`Error::MissingTable`] when the tables were never created, [`Error::UnknownDatabase`].
+///   Nothing is saved either.
+pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
+    let records = parse(json)?;
+    // Resolve and convert every record before the first write: a bad record late in a large
+    // fixture fails without a transaction's worth of work to roll back.
+    let prepared = records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| prepare(index, record))
+        .collect::<Result<Vec<_>>>()?;
+    db::atomic_using(using, |_tx| {
+        let mut loaded = Loaded::default();
+        for (index, (model, values)) in prepared.into_iter().enumerate() {
+            model
+                .save_raw(values, using)
+                .map_err(|error| at_record(index, model.meta(), error))?;
+            loaded.count += 1;
+            *loaded.per_model.entry(model.meta().label).or_default() += 1;
+        }
+        Ok(loaded)
+    })
+}
+
+/// Loads the fixture file at `path` into the default database; see [`load_using`].
+pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded> {
+    load_file_using(path, db::DEFAULT_ALIAS)
+}
+
+/// Loads the fixture file at `path` into the database registered as `using`; see
+/// [`load_using`]. A file that cannot be read is an [`Error::Other`] wrapping the
+/// [`std::io::Error`], with the path in its message.
+pub fn load_file_using(path: impl AsRef<Path>, using: &str) -> Result<Loaded> {
+    let path = path.as_ref();
+    let json = std::fs::read_to_string(path).map_err(|error| {
+        Error::other(std::io::Error::new(
+            error.kind(),
+            format!("cannot read fixture `{}`: {error}", path.display()),
+        ))
+    })?;
+    load_using(&json, using)
+}
+
+/// Dumps the rows of the models named by `labels` from the default database; see
+/// [`dump_using`].
+pub fn dump(labels: &[&str]) -> Result<String> {
+    dump_using(labels, db::DEFAULT_ALIAS)
+}
+
+/// Dumps the rows of the models named by `labels` from the database registered as `using`, as
+/// `dumpdata --indent 2` does, in one read transaction.
+///
+/// A label is a model's (`app.model`) or an app's (`app`: all its models), in any case; no
+/// labels dumps every linked model. Records are ordered by model label, then primary key. A
+/// proxy model's rows are dumped once, under its concrete model (as Django does).
+///
+/// An unknown label is an [`Error::Message`] listing the models there are.
+pub fn dump_using(labels: &[&str], using: &str) -> Result<String> {
+    let selected = select(labels)?;
+    let mut out = String::from("[");
+    db::read_using(using, |_tx| {
+        let mut first = true;
+        for model in &selected {
+            let meta = model.meta();
+            for row in model.all_rows(using)? {
+                let record = record(meta, row)?;
+                // Django's JSON serializer: the list's items are not indented, each object is.
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push('\n');
+                out.push_str(&serde_json::to_string_pretty(&record).map_err(Error::other)?);
+            }
+        }
+        Ok(())
+    })?;
+    out.push_str("\n]\n");
+    Ok(out)
+}
+
+/// Parses the fixture's list of records, counting them so that a syntax error can say which
+/// record it is in.
+fn parse(json: &str) -> Result<Vec<Json>> {
+    struct Records<'v>(&'v mut Vec<Json>);
+
+    impl<'de> Visitor<'de> for Records<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of records")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(record) = seq.next_element()? {
+                self.0.push(record);
+            }
+            Ok(())
+        }
+    }
+
+    let mut records = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    deserializer
+        .deserialize_seq(Records(&mut records))
+        .and_then(|()| deserializer.end())
+        .map_err(|error| Error::Fixture {
+            index: records.len(),
+            model: None,
+            field: None,
+            reason: format!("invalid JSON: {error}"),
+        })?;
+    Ok(records)
+}
+
+/// Finds a record's model and builds its values, one per field in field order.
+fn prepare(index: usize, record: &Json) -> Result<(&'static ModelRegistration, Vec<Value>)> {
+    let fail = |model: Option<&str>, field: Option<&str>, reason: String| Error::Fixture {
+        index,
+        model: model.map(str::to_owned),
+        field: field.map(str::to_owned),
+        reason,
+    };
+    let Json::Object(record) = record else {
+        return Err(fail(
+            None,
+            None,
+            format!(
+                "expected an object with \"model\", \"pk\" and \"fields\", got {}",
+                kind(record)
+            ),
+        ));
+    };
+    let label = match record.get("model") {
+        Some(Json::String(label)) => label.as_str(),
+        Some(other) => {
+            return Err(fail(
+                None,
+                None,
+                format!(
+                    "\"model\" must be a label such as \"app.model\", got {}",
+                    kind(other)
+                ),
+            ));
+        }
+        None => return Err(fail(None, None, "missing \"model\"".to_owned())),
+    };
+    if let Some(key) = record
+        .keys()
+        .find(|key| !matches!(key.as_str(), "model" | "pk" | "fields"))
+    {
+        return Err(fail(
+            Some(label),
+            None,
+            format!("unknown key \"{key}\"; a record has \"model\", \"pk\" and \"fields\""),
+        ));
+    }
+    let model = model_by_label(label).ok_or_else(|| {
+        let known: Vec<&str> = models().iter().map(|m| m.meta().label).collect();
+        fail(
+            Some(label),
+            None,
+            format!(
+                "unknown model; the models are: {}",
+                if known.is_empty() {
+                    "(none linked into this binary)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+    })?;
+    let meta = model.meta();
+    let label = Some(meta.label);
+    let empty = serde_json::Map::new();
+    let fields = match record.get("fields") {
+        Some(Json::Object(fields)) => fields,
+        None => &empty,
+        Some(other) => {
+            return Err(fail(
+                label,
+                None,
+                format!("\"fields\" must be an object, got {}", kind(other)),
+            ));
+        }
+    };
+    if let Some(name) = fields.keys().find(|name| meta.field(name).is_none()) {
+        return Err(fail(
+            label,
+            Some(name),
+            format!(
+                "unknown field; the fields of `{}` are: {}",
+                meta.label,
+                meta.field_names().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let pk_field = meta.pk_field();
+    let pk = match (record.get("pk"), fields.get(pk_field.name)) {
+        (Some(pk), Some(field)) if !pk.is_null() && pk != field => {
+            return Err(fail(
+                label,
+                Some(pk_field.name),
+                format!(
+                    "\"pk\" is {pk} but the field \"{}\" is {field}",
+                    pk_field.name
+                ),
+            ));
+        }
+        (Some(pk), _) if !pk.is_null() => Some(pk),
+        (_, field) => field.filter(|field| !field.is_null()),
+    };
+    let values = meta
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let given = if i == meta.pk {
+                pk
+            } else {
+                fields.get(field.name)
+            };
+            match given {
+                Some(json) => from_json(field, json),
+                None => missing(field, i == meta.pk),
+            }
+            .map_err(|reason| fail(label, Some(field.name), reason))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((model, values))
+}
+
+/// The value of a field the record leaves out.
+fn missing(field: &FieldMeta, is_pk: bool) -> std::result::Result<Value, String> {
+    if let Some(default) = field.default {
+        Ok(default())
+    } else if field.auto || (field.nullable && !is_pk) {
+        Ok(Value::Null)
+    } else if is_pk {
+        Err("missing \"pk\"".to_owned())
+    } else {
+        Err("missing field (it has no default and is not an `Option`)".to_owned())
+    }
+}
+
+/// A fixture's JSON value as the field's value, by the field's column type; the field's own
+/// `FieldType` checks the rest (ranges, date formats, UUIDs) when the instance is built.
+fn from_json(field: &FieldMeta, json: &Json) -> std::result::Result<Value, String> {
+    if field.ty == ColumnType::Json {
+        // JSON `null` is SQL NULL for an `Option` field (as in Django), a JSON value otherwise.
+        return Ok(match json {
+            Json::Null if field.nullable => Value::Null,
+            json => Value::Json(json.clone()),
+        });
+    }
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, _) if n.is_u64() => return Err(format!("{n} is out of range for an integer")),
+            (None, Some(f)) => Value::Float(f),
+            (None, None) => return Err(format!("{n} is not a number SQLite can store")),
+        },
+        Json::String(s) if field.ty == ColumnType::Bytes => {
+            Value::Bytes(base64::decode(s).map_err(|e| format!("invalid base64: {e}"))?)
+        }
+        Json::String(s) => Value::Text(s.clone()),
+        other => {
+            return Err(format!(
+                "expected a value for a `{}` field, got {}",
+                field.rust_type,
+                kind(other)
+            ));
+        }
+    })
+}
+
+/// Puts a record's index on an error from saving it.
+fn at_record(index: usize, meta: &'static ModelMeta, error: Error) -> Error {
+    let fixture = |field: Option<String>, reason: String| Error::Fixture {
+        index,
+        model: Some(meta.label.to_owned()),
+        field,
+        reason,
+    };
+    match error {
+        Error::Validation { field, reason, .. } => fixture(Some(field), reason),
+        Error::UnknownField { field, .. } => fixture(Some(field), "unknown field".to_owned()),
+        Error::Integrity {
+            detail, constraint, ..
+        } => {
+            // SQLite names a failed UNIQUE or NOT NULL column as `table.column`.
+            let field = constraint
+                .as_deref()
+                .and_then(|c| c.split_once('.'))
+                .filter(|(table, _)| table.eq_ignore_ascii_case(meta.table))
+                .and_then(|(_, column)| meta.fields.iter().find(|f| f.column == column))
+                .map(|f| f.name.to_owned());
+            fixture(field, format!("integrity error: {detail}"))
+        }
+        other => other,
+    }
+}
+
+/// The models `labels` select, each table once, ordered by label.
+fn select(labels: &[&str]) -> Result<Vec<&'static ModelRegistration>> {
+    let all = models();
+    let mut selected: Vec<&'static ModelRegistration> = if labels.is_empty() {
+        all.to_vec()
+    } else {
+        let mut selected = Vec::new();
+        for label in labels {
+            let before = selected.len();
+            selected.extend(all.iter().copied().filter(|m| {
+                m.meta().label.eq_ignore_ascii_case(label)
+                    || m.meta().app_label.eq_ignore_ascii_case(label)
+            }));
+            if selected.len() == before {
+                let known: Vec<&str> = all.iter().map(|m| m.meta().label).collect();
+                return Err(Error::msg(format!(
+                    "no model or app is labelled `{label}`; the models are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        selected
+    };
+    selected.sort_by_key(|m| m.meta().label);
+    selected.dedup_by_key(|m| m.meta().label);
+    // A proxy's sender names its concrete model as a parent; both read the same table, and the
+    // rows belong to the concrete model.
+    let mut by_table: Vec<&'static ModelRegistration> = Vec::with_capacity(selected.len());
+    for model in selected {
+        let table = model.meta().table;
+        match by_table.iter_mut().find(|m| m.meta().table == table) {
+            Some(kept) => {
+                if !kept.sender().parents().is_empty() && model.sender().parents().is_empty() {
+                    *kept = model;
+                }
+            }
+            None => by_table.push(model),
+        }
+    }
+    by_table.sort_by_key(|m| m.meta().label);
+    Ok(by_table)
+}
+
+/// One record of a dump, serialized with its keys in Django's order.
+#[derive(Serialize)]
+struct Record {
+    model: &'static str,
+    pk: Json,
+    fields: Fields,
+}
+
+/// The fields of a record, in declaration order (a JSON object whose keys are not sorted).
+struct Fields(Vec<(&'static str, Json)>);
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+fn record(meta: &'static ModelMeta, row: Vec<Value>) -> Result<Record> {
+    let mut pk = Json::Null;
+    let mut fields = Vec::with_capacity(meta.fields.len().saturating_sub(1));
+    for (index, (field, value)) in meta.fields.iter().zip(row).enumerate() {
+        let json = to_json(field, value).map_err(|reason| Error::Validation {
+            model: meta.label,
+            field: field.name.to_owned(),
+            reason,
+        })?;
+        if index == meta.pk {
+            pk = json;
+        } else {
+            fields.push((field.name, json));
+        }
+    }
+    Ok(Record {
+        model: meta.label,
+        pk,
+        fields: Fields(fields),
+    })
+}
+
+/// A stored value in the JSON form Django's `dumpdata` gives its field.
+fn to_json(field: &FieldMeta, value: Value) -> std::result::Result<Json, String> {
+    Ok(match (field.ty, value) {
+        (_, Value::Null) => Json::Null,
+        (ColumnType::Bool, Value::Int(i)) => Json::Bool(i != 0),
+        (ColumnType::Json, Value::Text(text)) => serde_json::from_str(&text)
+            .map_err(|e| format!("the stored text is not JSON ({e}): {text:?}"))?,
+        (ColumnType::Uuid, Value::Text(text)) => Json::String(hyphenate(text)),
+        (ColumnType::DateTime, Value::Text(text)) => Json::String(iso_datetime(text, false)),
+        (ColumnType::DateTimeUtc, Value::Text(text)) => Json::String(iso_datetime(text, true)),
+        (_, Value::Bool(b)) => Json::Bool(b),
+        (_, Value::Int(i)) => Json::from(i),
+        (_, Value::Float(f)) => serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .ok_or_else(|| format!("{f} has no JSON form"))?,
+        (_, Value::Text(text)) => Json::String(text),
+        (_, Value::Bytes(bytes)) => Json::String(base64::encode(&bytes)),
+        (_, Value::Json(json)) => json,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f]`, as stored, to `dumpdata`'s ISO 8601 with `T` (and `Z` in UTC).
+/// Django trims microseconds to milliseconds when it dumps; the stored precision is kept here, so
+/// a dump loses nothing (and Django reads either).
+fn iso_datetime(mut text: String, utc: bool) -> String {
+    if text.len() > 10 && text.as_bytes()[10] == b' ' {
+        text.replace_range(10..11, "T");
+    }
+    if utc && !text.ends_with('Z') && !has_offset(&text) {
+        text.push('Z');
+    }
+    text
+}
+
+fn has_offset(text: &str) -> bool {
+    // `…+02:00` or `…-05:00` after the time (the date's own `-`s come before the `T`).
+    text.split_once('T')
+        .is_some_and(|(_, time)| time.contains(['+', '-']))
+}
+
+/// A UUID stored as 32 hex digits, hyphenated as Django writes it; any other text unchanged.
+fn hyphenate(text: String) -> String {
+    if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!(
+            "{}-{}-{}-{}-{}",
+            &text[..8],
+            &text[8..12],
+            &text[12..16],
+            &text[16..20],
+            &text[20..]
+        )
+    } else {
+        text
+    }
+}
+
+/// What a JSON value is, for messages.
+fn kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Base64 with the standard alphabet and padding, as Python's `b64encode`/`b64decode` (what
+/// Django's `BinaryField` uses in fixtures). Sixty lines here rather than a dependency.
+mod base64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub(super) fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn decode(text: &str) -> Result<Vec<u8>, String> {
+        let text = text.as_bytes();
+        if !text.len().is_multiple_of(4) {
+            return Err(format!(
+                "length {} is not a multiple of 4 (is the padding missing?)",
+                text.len()
+            ));
+        }
+        let mut out = Vec::with_capacity(text.len() / 4 * 3);
+        let quads = text.len() / 4;
+        for (q, quad) in text.chunks(4).enumerate() {
+            let padding = quad.iter().rev().take_while(|&&c| c == b'=').count();
+            if padding > 2 || (padding > 0 && q + 1 != quads) {
+                return Err("misplaced `=` padding".to_owned());
+            }
+            let mut n = 0u32;
+            for (i, &c) in quad[..4 - padding].iter().enumerate() {
+                let sextet = match c {
+                    b'A'..=b'Z' => c - b'A',
+                    b'a'..=b'z' => c - b'a' + 26,
+                    b'0'..=b'9' => c - b'0' + 52,
+                    b'+' => 62,
+                    b'/' => 63,
+                    _ => {
+                        return Err(format!(
+                            "unexpected character {:?} at {}",
+                            char::from(c),
+                            q * 4 + i
+                        ));
+                    }
+                };
+                n |= u32::from(sextet) << (18 - 6 * i);
+            }
+            let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+            out.extend_from_slice(&decoded[..3 - padding]);
+        }
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::{decode, encode};
+
+        #[test]
+        fn round_trips_the_rfc_4648_vectors() {
+            let vectors = [
+                ("", ""),
+                ("f", "Zg=="),
+                ("fo", "Zm8="),
+                ("foo", "Zm9v"),
+                ("foob", "Zm9vYg=="),
+                ("fooba", "Zm9vYmE="),
+                ("foobar", "Zm9vYmFy"),
+            ];
+            for (plain, encoded) in vectors {
+                assert_eq!(encode(plain.as_bytes()), encoded);
+                assert_eq!(decode(encoded).unwrap(), plain.as_bytes());
+            }
+            let all: Vec<u8> = (0..=255).collect();
+            assert_eq!(decode(&encode(&all)).unwrap(), all);
+        }
+
+        #[test]
+        fn refuses_what_python_refuses() {
+            assert!(decode("Zg").is_err());
+            assert!(decode("Zg=a").is_err());
+            assert!(decode("Z===").is_err());
+            assert!(decode("Zg==Zg==").is_err());
+            assert!(decode("Zm9*").is_err());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_get_dumpdata_form() {
+        assert_eq!(
+            iso_datetime("2024-05-01 12:30:00".into(), false),
+            "2024-05-01T12:30:00"
+        );
+        assert_eq!(
+            iso_datetime("2024-05-01 12:30:00.123".into(), true),
+            "2024-05-01T12:30:00.123Z"
+        );
+        assert_eq!(
+            iso_datetime("2024-05-01T12:30:00+02:00".into(), true),
+            "2024-05-01T12:30:00+02:00"
+        );
+    }
+
+    #[test]
+    fn uuids_are_hyphenated() {
+        assert_eq!(
+            hyphenate("a8098c1af86e11dabd1a00112444be1e".into()),
+            "a8098c1a-f86e-11da-bd1a-00112444be1e"
+        );
+        assert_eq!(hyphenate("not a uuid".into()), "not a uuid");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_record_it_is_in() {
+        let error = parse(r#"[{"model": "a.b"}, {"model": ]"#).unwrap_err();
+        let Error::Fixture { index, reason, .. } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(index, 1);
+        assert!(reason.contains("line 1 column"), "{reason}");
+        assert!(matches!(parse("{}"), Err(Error::Fixture { index: 0, .. })));
+        assert!(matches!(
+            parse("[] x"),
+            Err(Error::Fixture { index: 0, .. })
+        ));
+    }
+}

@@ -1,0 +1,464 @@
+//! Fixtures: loading Django's JSON format all or nothing, with `raw = true` in the signals, and
+//! dumping it as `dumpdata --indent 2` does.
+
+#[path = "support/fixture_models.rs"]
+mod fixture_models;
+
+use std::path::Path;
+
+use clarion::db::{self, Database};
+use clarion::fixtures::{self, Loaded};
+use clarion::models::signals::{PostSave, PreSave};
+use clarion::prelude::*;
+use clarion::{Error, testing};
+
+/// A fresh, migrated in-memory database under its own alias: tests run in parallel threads.
+fn database(alias: &str) -> Database {
+    let database = Database::open_as(alias, "sqlite::memory:").unwrap();
+    db::register(database.clone());
+    clarion::migrate_using(alias).unwrap();
+    database
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn count(alias: &str, table: &str) -> i64 {
+    db::atomic_using(alias, |tx| {
+        tx.query_row(&format!("SELECT count(*) FROM {table}"), (), |row| {
+            row.get(0)
+        })
+    })
+    .unwrap()
+}
+
+/// The error's `(index, model, field)`, and its reason.
+fn fixture_error(error: Error) -> ((usize, Option<String>, Option<String>), String) {
+    match error {
+        Error::Fixture {
+            index,
+            model,
+            field,
+            reason,
+        } => ((index, model, field), reason),
+        other => panic!("expected Error::Fixture, got {other:?}"),
+    }
+}
+
+fn at(
+    index: usize,
+    model: Option<&str>,
+    field: Option<&str>,
+) -> (usize, Option<String>, Option<String>) {
+    (index, model.map(str::to_owned), field.map(str::to_owned))
+}
+
+const ONE_ENTRY: &str =
+    r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "A", "slug": "a"}}]"#;
+
+#[test]
+fn load_saves_each_record_raw_and_counts_them() -> clarion::Result<()> {
+    let _db = database("fixtures-load");
+    let pre = testing::capture(&pre_save, |_sender, args: &PreSave| {
+        (args.instance.meta().label, args.raw, args.using.to_owned())
+    });
+    let post = testing::capture(&post_save, |_sender, args: &PostSave| {
+        (args.raw, args.created)
+    });
+
+    let loaded = fixtures::load_using(&fixture("blog.json"), "fixtures-load")?;
+    assert_eq!(loaded.count, 4);
+    assert_eq!(
+        loaded.per_model.into_iter().collect::<Vec<_>>(),
+        [("blog.entry", 2), ("blog.tag", 2)]
+    );
+    let expected_pre: Vec<_> = ["blog.tag", "blog.entry", "blog.entry", "blog.tag"]
+        .into_iter()
+        .map(|label| (label, true, "fixtures-load".to_owned()))
+        .collect();
+    assert_eq!(pre.take(), expected_pre);
+    assert_eq!(post.take(), vec![(true, true); 4]);
+
+    // Values as the models' fields store them.
+    let row = db::atomic_using("fixtures-load", |tx| {
+        tx.query_row(
+            "SELECT title, body, rank, rating, published, cover, extra FROM blog_entry WHERE id = 2",
+            (),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, f64>(3)?,
+                    row.get::<_, i64>(4)?,
+                    row.get::<_, Vec<u8>>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            },
+        )
+    })?;
+    assert_eq!(
+        row,
+        (
+            "Second".to_owned(),
+            Some("It's here.".to_owned()),
+            5,
+            3.25,
+            1,
+            vec![0, 1, 2, 255],
+            r#"{"n":[1,2.5,"three"]}"#.to_owned()
+        )
+    );
+
+    // Loading again updates the same rows (Django's loaddata does too).
+    let post = testing::capture(&post_save, |_sender, args: &PostSave| args.created);
+    fixtures::load_using(&fixture("blog.json"), "fixtures-load")?;
+    assert_eq!(post.take(), vec![false; 4]);
+    assert_eq!(count("fixtures-load", "blog_entry"), 2);
+    Ok(())
+}
+
+#[test]
+fn a_bad_record_loads_nothing_and_is_named() {
+    let _db = database("fixtures-bad");
+    let json = r#"[
+        {"model": "blog.tag", "pk": "ok", "fields": {"uses": 1}},
+        {"model": "blog.entry", "pk": 1, "fields": {"title": "A", "slug": "a"}},
+        {"model": "blog.entry", "pk": 2, "fields": {"title": "B", "slug": "b", "rank": "high"}}
+    ]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-bad").unwrap_err());
+    assert_eq!(at_, at(2, Some("blog.entry"), Some("rank")));
+    assert!(reason.contains("expected an integer"), "{reason}");
+    assert_eq!(count("fixtures-bad", "blog_entry"), 0);
+    assert_eq!(count("fixtures-bad", "blog_tag"), 0);
+
+    // The message names all three.
+    let error = fixtures::load_using(json, "fixtures-bad")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("fixture record 2 (`blog.entry`, field `rank`): "),
+        "{error}"
+    );
+
+    // Too long for max_length, out of range, a list where text goes.
+    for (fields, field, words) in [
+        (
+            r#"{"title": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "slug": "a"}"#,
+            "title",
+            "max_length",
+        ),
+        (
+            r#"{"title": "A", "slug": "a", "rank": 9999999999}"#,
+            "rank",
+            "does not fit",
+        ),
+        (r#"{"title": ["A"], "slug": "a"}"#, "title", "got a list"),
+        (
+            r#"{"title": "A", "slug": "a", "cover": "not base64!"}"#,
+            "cover",
+            "invalid base64",
+        ),
+    ] {
+        let json = format!(r#"[{{"model": "blog.entry", "fields": {fields}}}]"#);
+        let (at_, reason) = fixture_error(fixtures::load_using(&json, "fixtures-bad").unwrap_err());
+        assert_eq!(at_, at(0, Some("blog.entry"), Some(field)), "{reason}");
+        assert!(reason.contains(words), "{reason}");
+    }
+    assert_eq!(count("fixtures-bad", "blog_entry"), 0);
+}
+
+#[test]
+fn a_duplicate_unique_value_loads_nothing() {
+    let _db = database("fixtures-unique");
+    let json = r#"[
+        {"model": "blog.entry", "pk": 1, "fields": {"title": "A", "slug": "same"}},
+        {"model": "blog.entry", "pk": 2, "fields": {"title": "B", "slug": "same"}}
+    ]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-unique").unwrap_err());
+    assert_eq!(at_, at(1, Some("blog.entry"), Some("slug")));
+    assert!(
+        reason.contains("UNIQUE constraint failed: blog_entry.slug"),
+        "{reason}"
+    );
+    assert_eq!(count("fixtures-unique", "blog_entry"), 0);
+}
+
+#[test]
+fn unknown_models_and_fields_are_named() {
+    let _db = database("fixtures-unknown");
+    let json = r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "A", "slug": "a"}},
+                   {"model": "blog.comment", "pk": 1, "fields": {}}]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-unknown").unwrap_err());
+    assert_eq!(at_, at(1, Some("blog.comment"), None));
+    assert!(
+        reason.contains("unknown model") && reason.contains("blog.entry, "),
+        "{reason}"
+    );
+
+    let json = r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "A", "slug": "a", "titel": "B"}}]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-unknown").unwrap_err());
+    assert_eq!(at_, at(0, Some("blog.entry"), Some("titel")));
+    assert!(reason.contains("id, title, slug, body"), "{reason}");
+
+    let json = r#"[{"model": "blog.entry", "pk": 1, "feilds": {}}]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-unknown").unwrap_err());
+    assert_eq!(at_, at(0, Some("blog.entry"), None));
+    assert!(reason.contains("unknown key \"feilds\""), "{reason}");
+
+    for json in [r#"[{"pk": 1}]"#, r#"[[1]]"#, r#"[{"model": 3}]"#] {
+        let (at_, _) = fixture_error(fixtures::load_using(json, "fixtures-unknown").unwrap_err());
+        assert_eq!(at_, at(0, None, None), "{json}");
+    }
+    assert_eq!(count("fixtures-unknown", "blog_entry"), 0);
+}
+
+#[test]
+fn missing_fields_get_their_default_or_none_or_fail() -> clarion::Result<()> {
+    let _db = database("fixtures-missing");
+    // No pk (auto key), no body (an Option), no rank/rating/published/cover/extra (defaults).
+    let json = r#"[{"model": "blog.entry", "fields": {"title": "A", "slug": "a"}}]"#;
+    fixtures::load_using(json, "fixtures-missing")?;
+    let dumped = fixtures::dump_using(&["blog.entry"], "fixtures-missing")?;
+    assert_eq!(
+        dumped,
+        r#"[
+{
+  "model": "blog.entry",
+  "pk": 1,
+  "fields": {
+    "title": "A",
+    "slug": "a",
+    "body": null,
+    "rank": 0,
+    "rating": 2.5,
+    "published": true,
+    "cover": "",
+    "extra": {}
+  }
+}
+]
+"#
+    );
+
+    let json = r#"[{"model": "blog.entry", "pk": 5, "fields": {"slug": "b"}}]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-missing").unwrap_err());
+    assert_eq!(at_, at(0, Some("blog.entry"), Some("title")));
+    assert!(reason.contains("missing field"), "{reason}");
+
+    // A key the user chooses has no default.
+    let json = r#"[{"model": "blog.tag", "fields": {"uses": 1}}]"#;
+    let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-missing").unwrap_err());
+    assert_eq!(at_, at(0, Some("blog.tag"), Some("name")));
+    assert!(reason.contains("missing \"pk\""), "{reason}");
+    assert_eq!(count("fixtures-missing", "blog_entry"), 1);
+    Ok(())
+}
+
+#[test]
+fn malformed_json_names_the_record_and_position() {
+    let _db = database("fixtures-malformed");
+    let json = "[\n{\"model\": \"blog.tag\", \"pk\": \"a\", \"fields\": {\"uses\": 1}},\n{\"model\": \"blog.tag\",, }\n]";
+    let (at_, reason) =
+        fixture_error(fixtures::load_using(json, "fixtures-malformed").unwrap_err());
+    assert_eq!(at_, at(1, None, None));
+    assert!(
+        reason.starts_with("invalid JSON") && reason.contains("line 3 column"),
+        "{reason}"
+    );
+    for json in ["", "{}", "[] []", "[{]"] {
+        let (at_, _) = fixture_error(fixtures::load_using(json, "fixtures-malformed").unwrap_err());
+        assert_eq!(at_, at(0, None, None), "{json:?}");
+    }
+    assert_eq!(count("fixtures-malformed", "blog_tag"), 0);
+    assert_eq!(
+        fixtures::load_using("[]", "fixtures-malformed").unwrap(),
+        Loaded::default()
+    );
+}
+
+#[test]
+fn dump_orders_by_label_then_key_and_round_trips() -> clarion::Result<()> {
+    let _a = database("fixtures-dump-a");
+    let _b = database("fixtures-dump-b");
+    fixtures::load_using(&fixture("blog.json"), "fixtures-dump-a")?;
+    let dumped = fixtures::dump_using(&[], "fixtures-dump-a")?;
+    let records: Vec<serde_json::Value> = serde_json::from_str(&dumped).unwrap();
+    let order: Vec<(&str, String)> = records
+        .iter()
+        .map(|r| (r["model"].as_str().unwrap(), r["pk"].to_string()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("blog.entry", "1".to_owned()),
+            ("blog.entry", "2".to_owned()),
+            ("blog.tag", "\"django\"".to_owned()),
+            ("blog.tag", "\"rust\"".to_owned()),
+        ]
+    );
+    // Django's forms: bool, base64, nested JSON, a float stays a float.
+    let first = &records[0]["fields"];
+    assert_eq!(first["published"], false);
+    assert_eq!(first["rating"].to_string(), "1.0");
+    assert_eq!(first["extra"], "just a string");
+    assert_eq!(records[1]["fields"]["cover"], "AAEC/w==");
+    assert_eq!(records[1]["fields"]["extra"]["n"][1], 2.5);
+    assert!(dumped.starts_with("[\n{\n  \"model\": \"blog.entry\",\n  \"pk\": 1,\n  \"fields\": {\n    \"title\": \"First\",\n"));
+    assert!(dumped.ends_with("  }\n}\n]\n"));
+
+    fixtures::load_using(&dumped, "fixtures-dump-b")?;
+    assert_eq!(fixtures::dump_using(&[], "fixtures-dump-b")?, dumped);
+
+    // Labels: a model's, an app's, in any case; an unknown one is an error.
+    let tags = fixtures::dump_using(&["BLOG.TAG"], "fixtures-dump-a")?;
+    assert_eq!(tags.matches("\"model\"").count(), 2);
+    assert_eq!(fixtures::dump_using(&["blog"], "fixtures-dump-a")?, dumped);
+    let error = fixtures::dump_using(&["shop.order"], "fixtures-dump-a").unwrap_err();
+    assert!(error.to_string().contains("`shop.order`"), "{error}");
+    Ok(())
+}
+
+#[test]
+fn the_default_database_and_files() -> clarion::Result<()> {
+    // The only test of this binary that uses the default database.
+    db::register(Database::open("sqlite::memory:")?);
+    clarion::migrate()?;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blog.json");
+    assert_eq!(fixtures::load_file(&path)?.count, 4);
+    fixtures::load(ONE_ENTRY)?;
+    let dumped = fixtures::dump(&["blog.entry"])?;
+    assert!(dumped.contains("\"title\": \"A\""));
+    let error = fixtures::load_file("tests/fixtures/no-such-file.json").unwrap_err();
+    assert!(
+        matches!(&error, Error::Other(_)) && error.to_string().contains("no-such-file.json"),
+        "{error}"
+    );
+    Ok(())
+}
+
+#[cfg(all(feature = "chrono", feature = "uuid"))]
+mod dates_and_uuids {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use fixture_models::Event;
+
+    #[test]
+    fn a_django_dumpdata_file_loads() -> clarion::Result<()> {
+        let _db = database("fixtures-django");
+        let loaded = fixtures::load_using(&fixture("django_dumpdata.json"), "fixtures-django")?;
+        assert_eq!(loaded.count, 5);
+        assert_eq!(
+            loaded.per_model.into_iter().collect::<Vec<_>>(),
+            [("blog.entry", 2), ("blog.event", 2), ("blog.tag", 1)]
+        );
+
+        // Stored as Django stores them in SQLite.
+        let stored = db::atomic_using("fixtures-django", |tx| {
+            tx.query(
+                "SELECT id, day, starts, created, ends FROM blog_event ORDER BY id",
+                (),
+                |row| Ok([0, 1, 2, 3, 4].map(|i| row.get::<_, Option<String>>(i).unwrap())),
+            )
+        })?;
+        let text = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            stored[0],
+            [
+                text("a8098c1af86e11dabd1a00112444be1e"),
+                text("2024-05-01"),
+                text("2024-05-01 12:30:00"),
+                text("2024-05-01 12:30:00.123"),
+                None
+            ]
+        );
+        assert_eq!(stored[1][4], text("2025-01-01 01:30:00.500"));
+
+        // A model saved from Rust values dumps exactly as the loaded record does.
+        let _rust = database("fixtures-django-rust");
+        let day = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+        let starts = day.and_hms_opt(12, 30, 0).unwrap();
+        let mut event = Event {
+            id: "a8098c1a-f86e-11da-bd1a-00112444be1e".parse().unwrap(),
+            day,
+            starts,
+            created: Utc.from_utc_datetime(&day.and_hms_milli_opt(12, 30, 0, 123).unwrap()),
+            ends: None,
+        };
+        event.save_with(SaveOptions::new().using("fixtures-django-rust"))?;
+        let from_rust = fixtures::dump_using(&["blog.event"], "fixtures-django-rust")?;
+        let from_fixture = fixtures::dump_using(&["blog.event"], "fixtures-django")?;
+        assert!(
+            from_fixture.starts_with(from_rust.trim_end_matches("\n]\n")),
+            "{from_rust}"
+        );
+
+        let entry = db::atomic_using("fixtures-django", |tx| {
+            tx.query_row(
+                "SELECT body, cover, extra FROM blog_entry WHERE id = 1",
+                (),
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+        })?;
+        assert_eq!(
+            entry.0,
+            "First post.\nIt has \"quotes\", a backslash \\ and ünïcödé."
+        );
+        assert_eq!(entry.1, b"\x89PNG\r\n\x1a\n");
+        assert_eq!(
+            entry.2,
+            r#"{"featured":null,"tags":["intro","news"],"views":12}"#
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn dates_and_uuids_dump_in_djangos_forms_and_round_trip() -> clarion::Result<()> {
+        let _a = database("fixtures-dates-a");
+        let _b = database("fixtures-dates-b");
+        fixtures::load_using(&fixture("django_dumpdata.json"), "fixtures-dates-a")?;
+        let dumped = fixtures::dump_using(&["blog.event"], "fixtures-dates-a")?;
+        assert_eq!(
+            dumped,
+            r#"[
+{
+  "model": "blog.event",
+  "pk": "a8098c1a-f86e-11da-bd1a-00112444be1e",
+  "fields": {
+    "day": "2024-05-01",
+    "starts": "2024-05-01T12:30:00",
+    "created": "2024-05-01T12:30:00.123Z",
+    "ends": null
+  }
+},
+{
+  "model": "blog.event",
+  "pk": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+  "fields": {
+    "day": "2024-12-31",
+    "starts": "2024-12-31T23:00:00",
+    "created": "2024-11-02T08:15:42Z",
+    "ends": "2025-01-01T01:30:00.500"
+  }
+}
+]
+"#
+        );
+        let everything = fixtures::dump_using(&[], "fixtures-dates-a")?;
+        fixtures::load_using(&everything, "fixtures-dates-b")?;
+        assert_eq!(fixtures::dump_using(&[], "fixtures-dates-b")?, everything);
+        Ok(())
+    }
+}
