@@ -65,11 +65,13 @@ pub enum Error {
         /// How many rows matched (counted up to a small limit).
         count: usize,
     },
-    /// Saves and deletes nested deeper than [`MAX_SAVE_DEPTH`](crate::models::MAX_SAVE_DEPTH):
+    /// Saves and deletes nested deeper than [`MAX_SAVE_DEPTH`](crate::model::MAX_SAVE_DEPTH):
     /// almost always a receiver that saves the instance it was called for, which saves it
     /// again, and so on.
     #[error(
-        "saving `{model}` nested {depth} saves deep: a receiver that saves the instance it was          called for re-enters save(); save with `update_fields` from a receiver of another          signal, or check `created`/a flag before saving again"
+        "saving `{model}` nested {depth} saves deep: a receiver that saves the instance it was \
+         called for re-enters save(); save with `update_fields` from a receiver of another \
+         signal, or check `created`/a flag before saving again"
     )]
     RecursionLimit {
         /// The model whose save went over the limit.

@@ -51,8 +51,8 @@ impl ColumnType {
     }
 }
 
-/// A field value, owned: what [`Instance::get`](crate::models::Instance::get) returns, what
-/// [`Instance::set`](crate::models::Instance::set) takes, and what fixtures are made of.
+/// A field value, owned: what [`Instance::get`](crate::model::Instance::get) returns, what
+/// [`Instance::set`](crate::model::Instance::set) takes, and what fixtures are made of.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
