@@ -1,20 +1,501 @@
 //! Query sets: lazy, chainable queries of one model (Django's `QuerySet`).
+//!
+//! [`Model::objects`] starts one; [`Column`]s, the typed handles `#[derive(Model)]` generates
+//! per field (`Article::VIEWS`), build its [`Filter`]s, [`OrderBy`]s and [`Assignment`]s.
+//! Nothing runs until a runner is called: [`all`](QuerySet::all), [`iter`](QuerySet::iter),
+//! [`get`](QuerySet::get), [`first`](QuerySet::first), [`last`](QuerySet::last),
+//! [`count`](QuerySet::count), [`exists`](QuerySet::exists), [`delete`](QuerySet::delete) or
+//! [`update`](QuerySet::update).
+//!
+//! | Django | clarion |
+//! |---|---|
+//! | `Article.objects.filter(views__gt=10)` | `Article::objects().filter(Article::VIEWS.gt(10))` |
+//! | `.exclude(title="draft")` | `.exclude(Article::TITLE.eq("draft"))` |
+//! | `Q(a) \| Q(b)`, `Q(a) & Q(b)`, `~Q(a)` | `a \| b`, `a & b`, `!a` |
+//! | `views__in=[1, 2]`, `views__isnull=True` | `Article::VIEWS.is_in([1, 2])`, `Article::VIEWS.is_null(true)` |
+//! | `title__contains="rust"` | `Article::TITLE.contains("rust")` |
+//! | `.order_by("-views", "title")` | `.order_by((Article::VIEWS.desc(), Article::TITLE))` |
+//! | `qs[10:20]` | `.offset(10).limit(10)` |
+//! | `.using("replica")` | `.using("replica")` |
+//! | `list(qs)`, `for a in qs:` | `.all()?`, `for a in qs.iter()? {}` |
+//! | `.get()`, `.first()`, `.last()`, `.count()`, `.exists()` | the same names, each returning a `Result` |
+//! | `.delete()` | `.delete()`: per-object signals, one transaction |
+//! | `.update(views=0)` | `.update(&[Article::VIEWS.set(0)])`: **no signals** |
+//!
+//! Every value is bound as a statement parameter, never written into the SQL.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::marker::PhantomData;
+use std::ops::{BitAnd, BitOr, Not};
 
-use crate::model::Model;
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQueryBuilder};
+
+use crate::db::{self, DEFAULT_ALIAS, Transaction};
+use crate::error::{Error, Result};
+use crate::model::signals::{post_delete, post_init, pre_delete};
+use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
+use crate::value::{FieldError, FieldType, Value, ValueRef};
+
+/// How many rows [`QuerySet::get`] reads at most to tell "one" from "several" (Django's
+/// `MAX_GET_RESULTS` is 21 too).
+const MAX_GET_RESULTS: usize = 21;
 
 /// A lazy query of `M`'s rows (Django's `QuerySet`), from [`Model::objects`].
+///
+/// Building one runs nothing: [`filter`](QuerySet::filter), [`exclude`](QuerySet::exclude),
+/// [`order_by`](QuerySet::order_by), [`limit`](QuerySet::limit), [`offset`](QuerySet::offset)
+/// and [`using`](QuerySet::using) each return a new query set. The order of those calls does not
+/// matter: the filters select the rows, the ordering sorts them, then `offset` skips and `limit`
+/// keeps. A query set is `Clone` and can be run any number of times; each run reads the
+/// database anew (Django caches results; clarion does not).
+///
+/// The runners read in a transaction (joining the one this thread has open on the database, if
+/// any) and send [`post_init`] for each instance they load.
+///
+/// ```
+/// use clarion::prelude::*;
+/// use clarion::db::{self, Database};
+///
+/// #[derive(Model, Debug)]
+/// pub struct Article {
+///     pub id: Option<i64>,
+///     #[model(max_length = 20)]
+///     pub title: String,
+///     pub views: Option<i64>,
+/// }
+///
+/// db::register(Database::open_as("qs_doc", "sqlite::memory:")?);
+/// db::atomic_using("qs_doc", |tx| tx.execute_batch(
+///     "CREATE TABLE article (id integer PRIMARY KEY AUTOINCREMENT, title text NOT NULL, views integer NULL);
+///      INSERT INTO article (title, views) VALUES ('Signals', 10), ('Queries', 3), ('Drafts', NULL);"
+/// ))?;
+///
+/// let read = Article::objects()
+///     .using("qs_doc")
+///     .filter(Article::VIEWS.gte(3) & !Article::TITLE.contains("Draft"))
+///     .order_by(Article::VIEWS.desc());
+/// let titles: Vec<String> = read.iter()?.map(|a| a.title).collect();
+/// assert_eq!(titles, ["Signals", "Queries"]);
+/// assert_eq!(read.count()?, 2);
+///
+/// let unread = Article::objects().using("qs_doc").filter(Article::VIEWS.is_null(true));
+/// assert_eq!(unread.get()?.title, "Drafts");
+/// assert_eq!(unread.update(&[Article::VIEWS.set(0)])?, 1); // no signals: see `update`
+/// assert!(!unread.exists()?);
+/// # Ok::<(), clarion::Error>(())
+/// ```
+#[must_use = "a query set runs nothing until one of its runners (all, get, count, …) is called"]
 pub struct QuerySet<M: Model> {
-    _model: PhantomData<fn() -> M>,
+    filter: Node,
+    ordering: Vec<OrderBy<M>>,
+    limit: Option<usize>,
+    offset: usize,
+    using: Cow<'static, str>,
 }
 
 impl<M: Model> QuerySet<M> {
-    /// All rows of `M`.
+    /// All rows of `M`, on the [default](DEFAULT_ALIAS) database, in no particular order.
     pub fn new() -> Self {
         QuerySet {
-            _model: PhantomData,
+            filter: Node::All,
+            ordering: Vec::new(),
+            limit: None,
+            offset: 0,
+            using: Cow::Borrowed(DEFAULT_ALIAS),
         }
+    }
+
+    /// Keeps the rows that match `filter` as well as the filters given before (Django's
+    /// `filter`).
+    pub fn filter(mut self, filter: Filter<M>) -> Self {
+        self.filter = Node::and(self.filter, filter.node);
+        self
+    }
+
+    /// Drops the rows that match `filter` (Django's `exclude`): the same as `filter(!filter)`.
+    ///
+    /// A row whose column is `NULL` does not match a comparison on that column, so excluding
+    /// the comparison keeps it: `exclude(Article::VIEWS.eq(3))` keeps the articles without
+    /// views, as in Django.
+    pub fn exclude(mut self, filter: Filter<M>) -> Self {
+        self.filter = Node::and(self.filter, Node::not(filter.node));
+        self
+    }
+
+    /// A query set that matches no row and never touches the database (Django's `none()`).
+    pub fn none(mut self) -> Self {
+        self.filter = Node::None;
+        self
+    }
+
+    /// Sorts the rows, replacing any ordering given before (Django's `order_by`): a column
+    /// (ascending), an [`OrderBy`] from [`Column::asc`]/[`Column::desc`], or several in a tuple,
+    /// array or `Vec`; `()` removes the ordering.
+    ///
+    /// Without an ordering, rows come in the order SQLite finds them. `NULL` sorts before every
+    /// value in ascending order (SQLite's rule, which Django keeps).
+    pub fn order_by(mut self, ordering: impl IntoOrderBy<M>) -> Self {
+        self.ordering.clear();
+        ordering.append_to(&mut self.ordering);
+        self
+    }
+
+    /// Returns at most `n` rows (the end of Django's slice, `qs[:n]`).
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows (the start of Django's slice, `qs[n:]`); give an ordering too,
+    /// or which rows are skipped is up to SQLite.
+    pub fn offset(mut self, n: usize) -> Self {
+        self.offset = n;
+        self
+    }
+
+    /// Runs on the database registered as `alias` (Django's `using`); the default is
+    /// `"default"`.
+    pub fn using(mut self, alias: impl Into<Cow<'static, str>>) -> Self {
+        self.using = alias.into();
+        self
+    }
+
+    /// The alias of the database this query set runs on.
+    pub fn db(&self) -> &str {
+        &self.using
+    }
+
+    /// Runs the query and returns every matching instance, in order (Django's `list(qs)`).
+    pub fn all(&self) -> Result<Vec<M>> {
+        if self.matches_nothing() {
+            return Ok(Vec::new());
+        }
+        db::read_using(&self.using, |tx| self.load(tx, &self.ordering, self.limit))
+    }
+
+    /// The same as [`all`](QuerySet::all).
+    pub fn fetch(&self) -> Result<Vec<M>> {
+        self.all()
+    }
+
+    /// Runs the query and iterates over the instances: `for article in qs.iter()? { … }`.
+    ///
+    /// The query runs once, here, and reads every row before the loop starts; the `?` is where
+    /// a database error surfaces, so the loop itself handles instances, not `Result`s. (That is
+    /// also why `QuerySet` is not `IntoIterator`: `for a in qs` would have to yield a `Result`
+    /// for every row, although only the query as a whole can fail.)
+    pub fn iter(&self) -> Result<std::vec::IntoIter<M>> {
+        self.all().map(Vec::into_iter)
+    }
+
+    /// The one matching instance (Django's `get`): [`Error::DoesNotExist`] if none matches,
+    /// [`Error::MultipleObjectsReturned`] if several do.
+    ///
+    /// It reads at most 21 rows, so a `count` of 21 means "more than 20"; only the instance it
+    /// returns is built and sent `post_init`.
+    pub fn get(&self) -> Result<M> {
+        let model = M::META.label;
+        if self.matches_nothing() {
+            return Err(Error::DoesNotExist { model });
+        }
+        let limit = Some(
+            self.limit
+                .map_or(MAX_GET_RESULTS, |n| n.min(MAX_GET_RESULTS)),
+        );
+        let select = self.select(&self.ordering, limit);
+        db::read_using(&self.using, |tx| {
+            let mut first = None;
+            // Every row after the first is only counted.
+            let count = tx
+                .query_bound(
+                    &select.sql,
+                    |bind| select.bind(bind),
+                    |row| {
+                        if first.is_none() {
+                            first = Some(M::__from_row(row)?);
+                        }
+                        Ok(())
+                    },
+                )?
+                .len();
+            match (first, count) {
+                (Some(mut instance), 1) => {
+                    model::loaded(&mut instance, &self.using)?;
+                    Ok(instance)
+                }
+                (_, 0) => Err(Error::DoesNotExist { model }),
+                (_, count) => Err(Error::MultipleObjectsReturned { model, count }),
+            }
+        })
+    }
+
+    /// The first instance in the query set's order, or by primary key if it has none (Django's
+    /// `first`); `None` if no row matches.
+    pub fn first(&self) -> Result<Option<M>> {
+        if self.matches_nothing() {
+            return Ok(None);
+        }
+        let by_pk = [OrderBy::new(M::META.pk, false)];
+        let ordering = self.ordering_or(&by_pk);
+        let limit = Some(self.limit.map_or(1, |n| n.min(1)));
+        let mut found = db::read_using(&self.using, |tx| self.load(tx, ordering, limit))?;
+        Ok(found.pop())
+    }
+
+    /// The last instance in the query set's order, or by primary key if it has none (Django's
+    /// `last`); `None` if no row matches. On a query set with `limit`/`offset`, the last
+    /// instance of that slice.
+    pub fn last(&self) -> Result<Option<M>> {
+        if self.matches_nothing() {
+            return Ok(None);
+        }
+        let by_pk = [OrderBy::new(M::META.pk, false)];
+        let ordering = self.ordering_or(&by_pk);
+        let mut found = if self.limit.is_some() || self.offset > 0 {
+            // Reversing the order would change which rows the slice keeps: read the slice.
+            db::read_using(&self.using, |tx| self.load(tx, ordering, self.limit))?
+        } else {
+            let reversed: Vec<OrderBy<M>> = ordering.iter().map(OrderBy::reversed).collect();
+            db::read_using(&self.using, |tx| self.load(tx, &reversed, Some(1)))?
+        };
+        Ok(found.pop())
+    }
+
+    /// How many rows match, with `offset` and `limit` applied (Django's `count`), counted by
+    /// the database without loading them.
+    pub fn count(&self) -> Result<usize> {
+        if self.matches_nothing() {
+            return Ok(0);
+        }
+        let mut params = Params::default();
+        let mut select = Query::select();
+        select.expr(Expr::cust("COUNT(*)")).from(M::META.table);
+        self.add_where(&mut select, &mut params);
+        let statement = Compiled::new(select.build(SqliteQueryBuilder), params);
+        let total = db::read_using(&self.using, |tx| {
+            let rows = tx.query_bound(
+                &statement.sql,
+                |bind| statement.bind(bind),
+                |row| match row.value(0)? {
+                    ValueRef::Int(n) => Ok(usize::try_from(n).unwrap_or(0)),
+                    other => Err(Error::msg(format!(
+                        "COUNT(*) returned {} {other}",
+                        other.kind()
+                    ))),
+                },
+            )?;
+            Ok(rows.first().copied().unwrap_or(0))
+        })?;
+        let after_offset = total.saturating_sub(self.offset);
+        Ok(self.limit.map_or(after_offset, |n| after_offset.min(n)))
+    }
+
+    /// Whether any row matches (Django's `exists`), without loading it.
+    pub fn exists(&self) -> Result<bool> {
+        if self.matches_nothing() || self.limit == Some(0) {
+            return Ok(false);
+        }
+        let mut params = Params::default();
+        let mut select = Query::select();
+        select.expr(Expr::cust("1")).from(M::META.table);
+        self.add_where(&mut select, &mut params);
+        select.limit(1);
+        if self.offset > 0 {
+            select.offset(self.offset as u64);
+        }
+        let statement = Compiled::new(select.build(SqliteQueryBuilder), params);
+        db::read_using(&self.using, |tx| {
+            let rows = tx.query_bound(&statement.sql, |bind| statement.bind(bind), |_| Ok(()))?;
+            Ok(!rows.is_empty())
+        })
+    }
+
+    /// Deletes every matching row (Django's `QuerySet.delete`), in one transaction.
+    ///
+    /// The instances are loaded first (each sent `post_init`), then deleted as
+    /// [`Model::delete`] does: `pre_delete` for each, the `DELETE`s, `post_delete` for each, with
+    /// `origin` [`DeleteOrigin::QuerySet`]. A failing receiver rolls every delete back. When no
+    /// receiver listens to any of those signals for `M`, the rows are deleted by one `DELETE`
+    /// without loading them, as Django does.
+    ///
+    /// Unlike Django, a query set with `limit`/`offset` can be deleted: exactly the rows
+    /// [`all`](QuerySet::all) would return are.
+    pub fn delete(&self) -> Result<Deleted> {
+        if self.matches_nothing() {
+            return Ok(Deleted::default());
+        }
+        let sender = M::sender();
+        db::atomic_using(&self.using, |tx| {
+            let unheard = pre_delete.surely_unheard(&sender)
+                && post_delete.surely_unheard(&sender)
+                && post_init.surely_unheard(&sender);
+            if unheard {
+                let mut params = Params::default();
+                let mut delete = Query::delete();
+                delete.from_table(M::META.table);
+                if let Some(condition) = self.row_condition(&mut params) {
+                    delete.and_where(condition);
+                }
+                let statement = Compiled::new(delete.build(SqliteQueryBuilder), params);
+                let rows = tx.execute_bound(&statement.sql, |bind| statement.bind(bind))?;
+                let mut deleted = Deleted::default();
+                if rows > 0 {
+                    deleted.total = rows;
+                    deleted.per_model.insert(M::META.label, rows);
+                }
+                return Ok(deleted);
+            }
+            let mut instances = self.load(tx, &self.ordering, self.limit)?;
+            model::delete_many(
+                &mut instances,
+                &self.using,
+                &DeleteOrigin::QuerySet(M::META.label),
+            )
+        })
+    }
+
+    /// Sets columns of every matching row with one `UPDATE` (Django's `QuerySet.update`) and
+    /// returns how many rows it changed.
+    ///
+    /// **No signal is sent**: not `pre_save`, not `post_save`, not `post_init`, exactly as in
+    /// Django. Receivers that keep something in step with saves (a slug, a search index, a
+    /// cache) do not run; when they must, load the instances and [`save`](Model::save) each.
+    ///
+    /// Text longer than its field's `max_length` is an [`Error::Validation`] before anything is
+    /// written. An empty list of assignments writes nothing and returns 0.
+    ///
+    /// ```
+    /// use clarion::prelude::*;
+    /// # #[derive(Model)]
+    /// # pub struct Article { pub id: Option<i64>, #[model(max_length = 20)] pub title: String, pub views: Option<i64> }
+    /// # clarion::db::register(clarion::db::Database::open_as("update_doc", "sqlite::memory:")?);
+    /// # clarion::db::atomic_using("update_doc", |tx| tx.execute_batch(
+    /// #     "CREATE TABLE article (id integer PRIMARY KEY, title text NOT NULL, views integer NULL);
+    /// #      INSERT INTO article (title) VALUES ('a'), ('b');"))?;
+    ///
+    /// let drafts = Article::objects().using("update_doc").filter(Article::VIEWS.is_null(true));
+    /// assert_eq!(drafts.update(&[Article::VIEWS.set(0), Article::TITLE.set("Published")])?, 2);
+    ///
+    /// let too_long = Article::TITLE.set("A title of more than twenty characters");
+    /// let error = Article::objects().using("update_doc").update(&[too_long]).unwrap_err();
+    /// assert!(matches!(error, clarion::Error::Validation { .. }));
+    /// # Ok::<(), clarion::Error>(())
+    /// ```
+    pub fn update(&self, assignments: &[Assignment<M>]) -> Result<usize> {
+        if assignments.is_empty() || self.matches_nothing() {
+            return Ok(0);
+        }
+        for assignment in assignments {
+            assignment.validate()?;
+        }
+        let meta = M::META;
+        let mut params = Params::default();
+        let mut values = Vec::with_capacity(assignments.len());
+        for assignment in assignments {
+            values.push((
+                meta.fields[assignment.field].column,
+                params.push(assignment.value.as_ref()),
+            ));
+        }
+        let mut update = Query::update();
+        update.table(meta.table).values(values);
+        if let Some(condition) = self.row_condition(&mut params) {
+            update.and_where(condition);
+        }
+        let statement = Compiled::new(update.build(SqliteQueryBuilder), params);
+        db::atomic_using(&self.using, |tx| {
+            tx.execute_bound(&statement.sql, |bind| statement.bind(bind))
+        })
+    }
+
+    /// The query set's ordering, or `default` if it has none.
+    fn ordering_or<'a>(&'a self, default: &'a [OrderBy<M>]) -> &'a [OrderBy<M>] {
+        if self.ordering.is_empty() {
+            default
+        } else {
+            &self.ordering
+        }
+    }
+
+    fn matches_nothing(&self) -> bool {
+        matches!(self.filter, Node::None)
+    }
+
+    /// Reads the rows of the `SELECT` with this ordering and limit, and sends `post_init` for
+    /// each once all are read (a receiver may then query the same connection).
+    fn load(
+        &self,
+        tx: &Transaction,
+        ordering: &[OrderBy<M>],
+        limit: Option<usize>,
+    ) -> Result<Vec<M>> {
+        let select = self.select(ordering, limit);
+        let mut instances = tx.query_bound(&select.sql, |bind| select.bind(bind), M::__from_row)?;
+        for instance in &mut instances {
+            model::loaded(instance, &self.using)?;
+        }
+        Ok(instances)
+    }
+
+    /// `SELECT` of every field, in field order (what [`Model::__from_row`] reads).
+    fn select(&self, ordering: &[OrderBy<M>], limit: Option<usize>) -> Compiled<'_> {
+        let mut params = Params::default();
+        let select = self.select_columns(
+            M::META.fields.iter().map(|f| f.column),
+            ordering,
+            limit,
+            &mut params,
+        );
+        Compiled::new(select.build(SqliteQueryBuilder), params)
+    }
+
+    fn select_columns<'q>(
+        &'q self,
+        columns: impl IntoIterator<Item = &'static str>,
+        ordering: &[OrderBy<M>],
+        limit: Option<usize>,
+        params: &mut Params<'q>,
+    ) -> SelectStatement {
+        let mut select = Query::select();
+        select.columns(columns).from(M::META.table);
+        self.add_where(&mut select, params);
+        for order in ordering {
+            let direction = if order.descending {
+                Order::Desc
+            } else {
+                Order::Asc
+            };
+            select.order_by(M::META.fields[order.field].column, direction);
+        }
+        match (limit, self.offset) {
+            (None, 0) => {}
+            (limit, offset) => {
+                // SQLite accepts OFFSET only after a LIMIT; the largest one stands for "none".
+                select.limit(limit.map_or(i64::MAX as u64, |n| n as u64));
+                if offset > 0 {
+                    select.offset(offset as u64);
+                }
+            }
+        }
+        select
+    }
+
+    fn add_where<'q>(&'q self, select: &mut SelectStatement, params: &mut Params<'q>) {
+        if let Some(condition) = self.filter.to_expr(M::META, false, params) {
+            select.and_where(condition);
+        }
+    }
+
+    /// The `WHERE` of an `UPDATE` or `DELETE` of the rows this query set selects: its filter,
+    /// or, once ordering and a slice pick the rows, `pk IN (SELECT pk … LIMIT … OFFSET …)`.
+    fn row_condition<'q>(&'q self, params: &mut Params<'q>) -> Option<Expr> {
+        if self.limit.is_none() && self.offset == 0 {
+            return self.filter.to_expr(M::META, false, params);
+        }
+        let pk = M::META.pk_field().column;
+        let rows = self.select_columns([pk], &self.ordering, self.limit, params);
+        Some(Expr::col(pk).in_subquery(rows))
     }
 }
 
@@ -24,9 +505,295 @@ impl<M: Model> Default for QuerySet<M> {
     }
 }
 
-/// A typed handle on one column of `M`, holding values of type `T`, for filters and ordering:
-/// `#[derive(Model)]` generates one per field as an associated const in SCREAMING_SNAKE_CASE
-/// (`User::EMAIL`).
+impl<M: Model> Clone for QuerySet<M> {
+    fn clone(&self) -> Self {
+        QuerySet {
+            filter: self.filter.clone(),
+            ordering: self.ordering.clone(),
+            limit: self.limit,
+            offset: self.offset,
+            using: self.using.clone(),
+        }
+    }
+}
+
+/// Shows the `SELECT` the query set runs and its parameters.
+impl<M: Model> fmt::Debug for QuerySet<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let select = self.select(&self.ordering, self.limit);
+        let params: Vec<String> = select
+            .values()
+            .map(|v| v.map_or_else(|e| e.to_string(), |v| v.to_string()))
+            .collect();
+        f.debug_struct("QuerySet")
+            .field("model", &M::META.label)
+            .field("using", &self.using)
+            .field("sql", &select.sql)
+            .field("params", &params)
+            .finish()
+    }
+}
+
+/// A condition on `M`'s rows, for [`QuerySet::filter`] and [`QuerySet::exclude`] (Django's
+/// lookups and `Q` objects), built from [`Column`]s and combined with `&`, `|` and `!`.
+///
+/// A comparison never matches a row whose column is `NULL` (SQL's rule, and Django's); its
+/// negation does, so `!Article::VIEWS.eq(3)` matches the articles with no views, just as
+/// `views != Some(3)` would in Rust.
+///
+/// ```
+/// use clarion::prelude::*;
+/// use clarion::query::Filter;
+/// # #[derive(Model)]
+/// # pub struct Article { pub id: Option<i64>, pub title: String, pub views: Option<i64> }
+///
+/// let read = Article::VIEWS.gt(100) | Article::TITLE.contains("Rust");
+/// let unread = !read.clone() & Article::VIEWS.is_null(false);
+/// // Built up step by step: `Filter::all()` matches every row.
+/// let mut wanted = Filter::all();
+/// for word in ["signals", "models"] {
+///     wanted = wanted & Article::TITLE.contains(word);
+/// }
+/// # let _ = (unread, wanted);
+/// ```
+#[must_use = "a filter does nothing until given to `QuerySet::filter` or `exclude`"]
+pub struct Filter<M> {
+    node: Node,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Filter<M> {
+    fn new(node: Node) -> Self {
+        Filter {
+            node,
+            _model: PhantomData,
+        }
+    }
+
+    /// Matches every row (Django's empty `Q()`): the neutral start for `&`.
+    pub fn all() -> Self {
+        Filter::new(Node::All)
+    }
+
+    /// Matches no row: the neutral start for `|`. A query set with it never touches the
+    /// database.
+    pub fn none() -> Self {
+        Filter::new(Node::None)
+    }
+}
+
+impl<M> Default for Filter<M> {
+    /// [`Filter::all`].
+    fn default() -> Self {
+        Filter::all()
+    }
+}
+
+impl<M> Clone for Filter<M> {
+    fn clone(&self) -> Self {
+        Filter::new(self.node.clone())
+    }
+}
+
+impl<M: Model> fmt::Debug for Filter<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Filter({})", NodeDisplay(&self.node, M::META))
+    }
+}
+
+impl<M> BitAnd for Filter<M> {
+    type Output = Filter<M>;
+    /// Rows matching both (Django's `Q(a) & Q(b)`).
+    fn bitand(self, other: Filter<M>) -> Filter<M> {
+        Filter::new(Node::and(self.node, other.node))
+    }
+}
+
+impl<M> BitOr for Filter<M> {
+    type Output = Filter<M>;
+    /// Rows matching either (Django's `Q(a) | Q(b)`).
+    fn bitor(self, other: Filter<M>) -> Filter<M> {
+        Filter::new(Node::or(self.node, other.node))
+    }
+}
+
+impl<M> Not for Filter<M> {
+    type Output = Filter<M>;
+    /// Rows not matching (Django's `~Q(a)`), including those where a compared column is `NULL`.
+    fn not(self) -> Filter<M> {
+        Filter::new(Node::not(self.node))
+    }
+}
+
+/// One sort key of [`QuerySet::order_by`]: a column, ascending or descending (Django's
+/// `"field"` / `"-field"`). Made by [`Column::asc`] and [`Column::desc`].
+pub struct OrderBy<M> {
+    field: usize,
+    descending: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> OrderBy<M> {
+    fn new(field: usize, descending: bool) -> Self {
+        OrderBy {
+            field,
+            descending,
+            _model: PhantomData,
+        }
+    }
+
+    /// Whether rows sort from the largest value down.
+    pub fn is_descending(&self) -> bool {
+        self.descending
+    }
+
+    fn reversed(&self) -> Self {
+        OrderBy::new(self.field, !self.descending)
+    }
+}
+
+impl<M> Clone for OrderBy<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for OrderBy<M> {}
+
+impl<M: Model> fmt::Debug for OrderBy<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.descending { "-" } else { "" };
+        write!(f, "{sign}{}", M::META.fields[self.field].name)
+    }
+}
+
+/// What [`QuerySet::order_by`] takes: an [`OrderBy`], a [`Column`] (ascending), or a tuple,
+/// array, slice or `Vec` of them; `()` for no ordering.
+pub trait IntoOrderBy<M> {
+    /// Appends the sort keys, most significant first.
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>);
+}
+
+impl<M> IntoOrderBy<M> for OrderBy<M> {
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+        keys.push(self);
+    }
+}
+
+impl<M: Model, T> IntoOrderBy<M> for Column<M, T> {
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+        keys.push(self.asc());
+    }
+}
+
+impl<M, O: IntoOrderBy<M>, const N: usize> IntoOrderBy<M> for [O; N] {
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+        self.into_iter().for_each(|o| o.append_to(keys));
+    }
+}
+
+impl<M, O: IntoOrderBy<M>> IntoOrderBy<M> for Vec<O> {
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+        self.into_iter().for_each(|o| o.append_to(keys));
+    }
+}
+
+impl<M, O: IntoOrderBy<M> + Copy> IntoOrderBy<M> for &[O] {
+    fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+        self.iter().for_each(|o| o.append_to(keys));
+    }
+}
+
+macro_rules! order_by_tuples {
+    ($(($($name:ident),*))*) => {$(
+        impl<M, $($name: IntoOrderBy<M>),*> IntoOrderBy<M> for ($($name,)*) {
+            #[allow(non_snake_case, unused_variables)]
+            fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
+                let ($($name,)*) = self;
+                $($name.append_to(keys);)*
+            }
+        }
+    )*};
+}
+order_by_tuples! { () (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) }
+
+/// One `column = value` of [`QuerySet::update`], made by [`Column::set`].
+pub struct Assignment<M> {
+    field: usize,
+    value: Value,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Assignment<M> {
+    /// The field assigned, by index in [`ModelMeta::fields`].
+    pub fn field(&self) -> usize {
+        self.field
+    }
+
+    /// The value assigned.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// What `save` checks and the database would not: `max_length`.
+    fn validate(&self) -> Result<()> {
+        let field = &M::META.fields[self.field];
+        if let (Some(max), Value::Text(text)) = (field.max_length, &self.value) {
+            let length = text.chars().count();
+            if length > max {
+                return Err(model::validation::<M>(
+                    self.field,
+                    FieldError(format!(
+                        "{length} characters, more than its max_length of {max}"
+                    )),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<M> Clone for Assignment<M> {
+    fn clone(&self) -> Self {
+        Assignment {
+            field: self.field,
+            value: self.value.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> fmt::Debug for Assignment<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}", M::META.fields[self.field].name, self.value)
+    }
+}
+
+/// A typed handle on one column of `M`, holding values of type `T`, for filters, ordering and
+/// updates: `#[derive(Model)]` generates one per field as an associated const in
+/// SCREAMING_SNAKE_CASE (`User::EMAIL`).
+///
+/// Values are taken as `impl Into<T>`: `Article::VIEWS.eq(3)` for an `Option<i64>` column,
+/// `Article::TITLE.eq("Hello")` for a `String` one. (For an `Option<String>` column, pass a
+/// `String`: `&str` does not convert to `Option<String>`.)
+///
+/// ```
+/// use clarion::prelude::*;
+///
+/// #[derive(Model)]
+/// pub struct Article {
+///     pub id: Option<i64>,
+///     pub title: String,
+///     pub views: Option<i64>,
+/// }
+///
+/// // `#[derive(Model)]` generates `Article::ID`, `Article::TITLE` and `Article::VIEWS`.
+/// let query = Article::objects()
+///     .filter(Article::VIEWS.is_in([1, 2, 3]) | Article::VIEWS.is_null(true))
+///     .exclude(Article::TITLE.contains("draft"))
+///     .order_by((Article::VIEWS.desc(), Article::TITLE));
+/// # let _ = query;
+/// ```
 pub struct Column<M, T> {
     field: usize,
     _types: PhantomData<fn() -> (M, T)>,
@@ -51,6 +818,125 @@ impl<M: Model, T> Column<M, T> {
     pub fn meta(&self) -> &'static crate::model::FieldMeta {
         &M::META.fields[self.field]
     }
+
+    /// Sorts by this column, smallest first (Django's `"field"`).
+    pub fn asc(self) -> OrderBy<M> {
+        OrderBy::new(self.field, false)
+    }
+
+    /// Sorts by this column, largest first (Django's `"-field"`).
+    pub fn desc(self) -> OrderBy<M> {
+        OrderBy::new(self.field, true)
+    }
+
+    /// The column is `NULL` (`true`) or is not (`false`) (Django's `isnull`).
+    pub fn is_null(self, is_null: bool) -> Filter<M> {
+        Filter::new(Node::Null {
+            field: self.field,
+            is_null,
+        })
+    }
+}
+
+// Named after Django's lookups. They build filters rather than compare, which is why `Column`
+// implements neither `PartialEq` nor `PartialOrd`: `a.eq(b)` has one meaning here.
+impl<M: Model, T: FieldType> Column<M, T> {
+    fn compare(self, op: Op, value: T) -> Filter<M> {
+        let value = value.to_value().to_owned();
+        if value.is_null() {
+            // Django: `exact=None` is `IS NULL`; an ordering comparison with NULL holds for no row.
+            return match op {
+                Op::Eq => self.is_null(true),
+                _ => Filter::none(),
+            };
+        }
+        Filter::new(Node::Compare {
+            field: self.field,
+            op,
+            value,
+        })
+    }
+
+    /// The column equals `value` (Django's `exact`); `eq(None)` is `is_null(true)`.
+    pub fn eq(self, value: impl Into<T>) -> Filter<M> {
+        self.compare(Op::Eq, value.into())
+    }
+
+    /// The column differs from `value`, or is `NULL` (`!eq(value)`; Django's `~Q(exact)`):
+    /// `ne(None)` is `is_null(false)`.
+    pub fn ne(self, value: impl Into<T>) -> Filter<M> {
+        !self.eq(value)
+    }
+
+    /// The column is less than `value` (Django's `lt`); never true of `NULL`, nor for
+    /// `value` `None`.
+    pub fn lt(self, value: impl Into<T>) -> Filter<M> {
+        self.compare(Op::Lt, value.into())
+    }
+
+    /// The column is at most `value` (Django's `lte`).
+    pub fn lte(self, value: impl Into<T>) -> Filter<M> {
+        self.compare(Op::Lte, value.into())
+    }
+
+    /// The column is greater than `value` (Django's `gt`).
+    pub fn gt(self, value: impl Into<T>) -> Filter<M> {
+        self.compare(Op::Gt, value.into())
+    }
+
+    /// The column is at least `value` (Django's `gte`).
+    pub fn gte(self, value: impl Into<T>) -> Filter<M> {
+        self.compare(Op::Gte, value.into())
+    }
+
+    /// The column equals one of `values` (Django's `in`). `None`s in the list match nothing (as
+    /// in Django), and an empty list matches no row without running a query.
+    ///
+    /// SQLite binds at most 32766 parameters per statement; split longer lists.
+    pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
+        let values: Vec<Value> = values
+            .into_iter()
+            .map(|v| v.into().to_value().to_owned())
+            .filter(|v| !v.is_null())
+            .collect();
+        if values.is_empty() {
+            return Filter::none();
+        }
+        Filter::new(Node::In {
+            field: self.field,
+            values,
+        })
+    }
+
+    /// `column = value` for [`QuerySet::update`].
+    pub fn set(self, value: impl Into<T>) -> Assignment<M> {
+        Assignment {
+            field: self.field,
+            value: value.into().to_value().to_owned(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> Column<M, String> {
+    /// The text contains `needle`, case-sensitively (Django's `contains`). `%` and `_` are
+    /// plain characters here: the needle is bound, and matched with `instr`, not `LIKE`.
+    pub fn contains(self, needle: &str) -> Filter<M> {
+        Filter::new(Node::Contains {
+            field: self.field,
+            needle: needle.to_owned(),
+        })
+    }
+}
+
+impl<M: Model> Column<M, Option<String>> {
+    /// The text contains `needle`, case-sensitively (Django's `contains`); never true of `NULL`.
+    pub fn contains(self, needle: &str) -> Filter<M> {
+        Filter::new(Node::Contains {
+            field: self.field,
+            needle: needle.to_owned(),
+        })
+    }
 }
 
 impl<M, T> Clone for Column<M, T> {
@@ -61,8 +947,254 @@ impl<M, T> Clone for Column<M, T> {
 
 impl<M, T> Copy for Column<M, T> {}
 
-impl<M: Model, T> std::fmt::Debug for Column<M, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<M: Model, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", M::META.label, self.meta().name)
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Op {
+    fn sql(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Lt => "<",
+            Op::Lte => "<=",
+            Op::Gt => ">",
+            Op::Gte => ">=",
+        }
+    }
+}
+
+/// A filter, without its model type. `All` and `None` only ever stand alone: combining folds
+/// them away.
+#[derive(Clone, Debug)]
+enum Node {
+    All,
+    None,
+    Compare { field: usize, op: Op, value: Value },
+    In { field: usize, values: Vec<Value> },
+    Null { field: usize, is_null: bool },
+    Contains { field: usize, needle: String },
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+impl Node {
+    fn and(a: Node, b: Node) -> Node {
+        match (a, b) {
+            (Node::All, x) | (x, Node::All) => x,
+            (Node::None, _) | (_, Node::None) => Node::None,
+            (Node::And(mut xs), Node::And(ys)) => {
+                xs.extend(ys);
+                Node::And(xs)
+            }
+            (Node::And(mut xs), y) => {
+                xs.push(y);
+                Node::And(xs)
+            }
+            (x, Node::And(mut ys)) => {
+                ys.insert(0, x);
+                Node::And(ys)
+            }
+            (x, y) => Node::And(vec![x, y]),
+        }
+    }
+
+    fn or(a: Node, b: Node) -> Node {
+        match (a, b) {
+            (Node::None, x) | (x, Node::None) => x,
+            (Node::All, _) | (_, Node::All) => Node::All,
+            (Node::Or(mut xs), Node::Or(ys)) => {
+                xs.extend(ys);
+                Node::Or(xs)
+            }
+            (Node::Or(mut xs), y) => {
+                xs.push(y);
+                Node::Or(xs)
+            }
+            (x, Node::Or(mut ys)) => {
+                ys.insert(0, x);
+                Node::Or(ys)
+            }
+            (x, y) => Node::Or(vec![x, y]),
+        }
+    }
+
+    fn not(node: Node) -> Node {
+        match node {
+            Node::All => Node::None,
+            Node::None => Node::All,
+            Node::Not(inner) => *inner,
+            Node::Null { field, is_null } => Node::Null {
+                field,
+                is_null: !is_null,
+            },
+            other => Node::Not(Box::new(other)),
+        }
+    }
+
+    /// The condition, or `None` for [`Node::All`]; `negated` is whether a `NOT` encloses it.
+    fn to_expr<'q>(
+        &'q self,
+        meta: &'static ModelMeta,
+        negated: bool,
+        params: &mut Params<'q>,
+    ) -> Option<Expr> {
+        let column = |field: usize| Expr::col(meta.fields[field].column);
+        // A comparison on a NULL column is NULL, which NOT leaves NULL: under a NOT, make it
+        // false instead, so that the negation holds (Django adds the same `IS NOT NULL`).
+        let two_valued = |field: usize, condition: Expr| {
+            if negated && meta.fields[field].nullable {
+                condition.and(column(field).is_not_null())
+            } else {
+                condition
+            }
+        };
+        Some(match self {
+            Node::All => return None,
+            // Never reached through a query set, which returns early instead.
+            Node::None => Expr::cust("0 = 1"),
+            Node::Compare { field, op, value } => {
+                let value = params.push(value.as_ref());
+                let col = column(*field);
+                let condition = match op {
+                    Op::Eq => col.eq(value),
+                    Op::Lt => col.lt(value),
+                    Op::Lte => col.lte(value),
+                    Op::Gt => col.gt(value),
+                    Op::Gte => col.gte(value),
+                };
+                two_valued(*field, condition)
+            }
+            Node::In { field, values } => {
+                let values: Vec<Expr> = values.iter().map(|v| params.push(v.as_ref())).collect();
+                two_valued(*field, column(*field).is_in(values))
+            }
+            Node::Null {
+                field,
+                is_null: true,
+            } => column(*field).is_null(),
+            Node::Null {
+                field,
+                is_null: false,
+            } => column(*field).is_not_null(),
+            Node::Contains { field, needle } => {
+                let found = Func::cust("instr")
+                    .arg(column(*field))
+                    .arg(params.push(ValueRef::Text(needle)));
+                two_valued(*field, Expr::from(found).gt(Expr::cust("0")))
+            }
+            Node::And(nodes) => nodes
+                .iter()
+                .filter_map(|n| n.to_expr(meta, negated, params))
+                .reduce(ExprTrait::and)?,
+            Node::Or(nodes) => nodes
+                .iter()
+                .filter_map(|n| n.to_expr(meta, negated, params))
+                .reduce(ExprTrait::or)?,
+            Node::Not(inner) => inner.to_expr(meta, true, params)?.not(),
+        })
+    }
+}
+
+/// Shows a filter with field names, as `views > 3 AND NOT (title contains "x")`.
+struct NodeDisplay<'a>(&'a Node, &'static ModelMeta);
+
+impl fmt::Display for NodeDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let meta = self.1;
+        let name = |field: &usize| meta.fields[*field].name;
+        let list = |f: &mut fmt::Formatter<'_>, nodes: &[Node], sep: &str| {
+            for (i, node) in nodes.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                write!(f, "({})", NodeDisplay(node, meta))?;
+            }
+            Ok(())
+        };
+        match self.0 {
+            Node::All => f.write_str("all"),
+            Node::None => f.write_str("none"),
+            Node::Compare { field, op, value } => {
+                write!(f, "{} {} {value}", name(field), op.sql())
+            }
+            Node::In { field, values } => {
+                write!(f, "{} in [", name(field))?;
+                for (i, value) in values.iter().enumerate() {
+                    let sep = if i > 0 { ", " } else { "" };
+                    write!(f, "{sep}{value}")?;
+                }
+                f.write_str("]")
+            }
+            Node::Null { field, is_null } => {
+                let not = if *is_null { "" } else { " not" };
+                write!(f, "{} is{not} null", name(field))
+            }
+            Node::Contains { field, needle } => write!(f, "{} contains {needle:?}", name(field)),
+            Node::And(nodes) => list(f, nodes, " and "),
+            Node::Or(nodes) => list(f, nodes, " or "),
+            Node::Not(inner) => write!(f, "not ({})", NodeDisplay(inner, meta)),
+        }
+    }
+}
+
+/// The values a statement binds, borrowed from the query set. sea-query renders each value as
+/// a `?` and returns the values in the order of the `?`s; a clarion value travels through it as
+/// `Unsigned(index into this list)`, so that it is bound from here without being copied.
+#[derive(Default)]
+struct Params<'q>(Vec<ValueRef<'q>>);
+
+impl<'q> Params<'q> {
+    fn push(&mut self, value: ValueRef<'q>) -> Expr {
+        let index = u32::try_from(self.0.len()).expect("fewer than 2^32 parameters");
+        self.0.push(value);
+        Expr::val(sea_query::Value::Unsigned(Some(index)))
+    }
+}
+
+/// A statement ready to run: its SQL with `?` placeholders, and what to bind to them.
+struct Compiled<'q> {
+    sql: String,
+    values: sea_query::Values,
+    params: Params<'q>,
+}
+
+impl<'q> Compiled<'q> {
+    fn new((sql, values): (String, sea_query::Values), params: Params<'q>) -> Self {
+        Compiled {
+            sql,
+            values,
+            params,
+        }
+    }
+
+    /// The value of each `?`, in order.
+    fn values(&self) -> impl Iterator<Item = Result<ValueRef<'_>>> + '_ {
+        self.values.iter().map(|value| match *value {
+            sea_query::Value::Unsigned(Some(index)) => Ok(self.params.0[index as usize]),
+            // LIMIT and OFFSET.
+            sea_query::Value::BigUnsigned(Some(n)) => {
+                Ok(ValueRef::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+            ref other => Err(Error::msg(format!(
+                "clarion bug: sea-query produced an unexpected parameter {other:?}"
+            ))),
+        })
+    }
+
+    fn bind(&self, bind: &mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()> {
+        self.values().try_for_each(|value| bind(value?))
     }
 }
