@@ -72,6 +72,9 @@ pub use clarion_core::model as models;
 /// The trait every model implements; derive it with `#[derive(Model)]`.
 pub use clarion_core::model::Model;
 
+/// Derives [`Model`](trait@Model) for a struct with named fields.
+pub use clarion_macros::Model;
+
 /// Registers a free `fn` as a receiver of one or more signals, at link time.
 ///
 /// ```text
@@ -192,5 +195,5 @@ struct TransactionsGuideDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use clarion_core::__private::*;
-    pub use clarion_core::{IntoReceiverResult, Sender};
+    pub use clarion_core::{Error, IntoReceiverResult, Sender};
 }

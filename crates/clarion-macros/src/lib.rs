@@ -1,7 +1,8 @@
 //! Procedural macros of [clarion](https://docs.rs/clarion). Use them through the `clarion`
-//! crate: `clarion::receiver` and `clarion::SignalArgs`, documented there.
+//! crate: `clarion::receiver`, `clarion::SignalArgs` and `clarion::Model`, documented there.
 
 mod ctxt;
+mod model;
 mod paths;
 mod receiver;
 mod signal_args;
@@ -23,4 +24,12 @@ pub fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_derive(SignalArgs, attributes(signal_args))]
 pub fn derive_signal_args(input: TokenStream) -> TokenStream {
     signal_args::expand(input.into()).into()
+}
+
+/// Makes a struct with named fields a model: a table row that can be saved, with signals.
+///
+/// Documented in the `clarion` crate, which re-exports it.
+#[proc_macro_derive(Model, attributes(model))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    model::expand(input.into()).into()
 }

@@ -1,0 +1,398 @@
+//! Parsing `#[model(…)]`: `table` and `app_label` on the struct; `primary_key`, `unique`,
+//! `index`, `max_length`, `default` and `db_column` on fields.
+//!
+//! Each option keeps its key's token (and its value's), so that validation can point at them.
+//! Every problem is recorded and parsing goes on with the next option.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
+use syn::parse::{ParseStream, Parser};
+use syn::{Attribute, Expr, Ident, LitInt, LitStr, Meta, Token};
+
+use crate::ctxt::{Ctxt, unknown_option};
+use crate::tokens::{at_option, skip_to_comma, take_value};
+
+/// The options `#[model]` accepts on the struct, for messages and suggestions.
+const STRUCT_OPTIONS: &[&str] = &["table", "app_label"];
+/// The options `#[model]` accepts on a field.
+const FIELD_OPTIONS: &[&str] = &[
+    "primary_key",
+    "unique",
+    "index",
+    "max_length",
+    "default",
+    "db_column",
+];
+
+/// One option as written: its key's token, its value, and its source text for messages.
+pub(crate) struct Opt<T> {
+    pub(crate) key: Ident,
+    pub(crate) value: T,
+    /// `table = "posts"` or `unique`: how a duplicate's message quotes the first one.
+    text: String,
+}
+
+/// `#[model(…)]` on the struct.
+#[derive(Default)]
+pub(crate) struct StructAttrs {
+    pub(crate) table: Option<Opt<LitStr>>,
+    pub(crate) app_label: Option<Opt<LitStr>>,
+}
+
+/// `#[model(…)]` on a field.
+#[derive(Default)]
+pub(crate) struct FieldAttrs {
+    pub(crate) primary_key: Option<Opt<()>>,
+    pub(crate) unique: Option<Opt<()>>,
+    pub(crate) index: Option<Opt<()>>,
+    /// The literal and the number it holds.
+    pub(crate) max_length: Option<Opt<(LitInt, usize)>>,
+    pub(crate) default: Option<Opt<Expr>>,
+    pub(crate) db_column: Option<Opt<LitStr>>,
+}
+
+/// Where an attribute stands, which decides the options it takes.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Struct,
+    Field,
+}
+
+impl StructAttrs {
+    /// Parses every `#[model(…)]` among the struct's attributes.
+    pub(crate) fn parse(cx: &Ctxt, attrs: &[Attribute]) -> StructAttrs {
+        let mut parsed = StructAttrs::default();
+        for tokens in model_attrs(cx, attrs, Target::Struct) {
+            parse_options(cx, tokens, Target::Struct, |cx, key, input| {
+                parse_struct_option(cx, key, input, &mut parsed)
+            });
+        }
+        parsed
+    }
+}
+
+impl FieldAttrs {
+    /// Parses every `#[model(…)]` among a field's attributes.
+    pub(crate) fn parse(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+        let mut parsed = FieldAttrs::default();
+        for tokens in model_attrs(cx, attrs, Target::Field) {
+            parse_options(cx, tokens, Target::Field, |cx, key, input| {
+                parse_field_option(cx, key, input, &mut parsed)
+            });
+        }
+        parsed
+    }
+}
+
+/// The tokens inside each `#[model(…)]`; `#[model]` and `#[model = …]` are reported.
+fn model_attrs(cx: &Ctxt, attrs: &[Attribute], target: Target) -> Vec<TokenStream> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("model"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::List(list) => Some(list.tokens.clone()),
+            other => {
+                let example = match target {
+                    Target::Struct => "`#[model(table = \"blog_posts\")]`",
+                    Target::Field => "`#[model(unique)]` or `#[model(max_length = 200)]`",
+                };
+                cx.error_spanned_by(
+                    other,
+                    format!("`#[model]` needs options in parentheses, like {example}"),
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+/// Reads `key = value, key, …`: the key here, the rest of each option by `option`, which must
+/// consume the option's value (if any) but not the comma after it.
+fn parse_options(
+    cx: &Ctxt,
+    tokens: TokenStream,
+    target: Target,
+    mut option: impl FnMut(&Ctxt, Ident, ParseStream),
+) {
+    let parser = |input: ParseStream| {
+        while !input.is_empty() {
+            match input.call(Ident::parse_any) {
+                Ok(key) => option(cx, key, input),
+                Err(_) => {
+                    cx.syn_error(syn::Error::new(
+                        input.span(),
+                        format!("expected an option; {}", expected(target)),
+                    ));
+                    skip_to_comma(input);
+                }
+            }
+            if at_option(input) || (input.peek(Ident::peek_any) && !input.peek2(Token![=])) {
+                // A missing comma: say so, and read the next option.
+                cx.syn_error(syn::Error::new(
+                    input.span(),
+                    "expected `,` between options, like `#[model(unique, max_length = 50)]`",
+                ));
+                continue;
+            }
+            // What is left belongs to a value already reported, like `5` in `unique 5`.
+            skip_to_comma(input);
+            let _ = input.parse::<Option<Token![,]>>();
+        }
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(tokens) {
+        cx.syn_error(error);
+    }
+}
+
+fn parse_struct_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut StructAttrs) {
+    match key.to_string().as_str() {
+        "table" => {
+            let value = string_value(cx, &key, input, "`table = \"blog_posts\"`");
+            set(cx, &mut attrs.table, key, value);
+        }
+        "app_label" => {
+            let value = string_value(cx, &key, input, "`app_label = \"blog\"`");
+            set(cx, &mut attrs.app_label, key, value);
+        }
+        name => {
+            skip_value(input);
+            let message = if FIELD_OPTIONS.contains(&name) {
+                let option = match name {
+                    "primary_key" | "unique" | "index" => name.to_owned(),
+                    _ => format!("{name} = …"),
+                };
+                format!(
+                    "`{name}` goes on a field, not on the struct: move it to `#[model({option})]` \
+                     above the field"
+                )
+            } else {
+                unknown(name, Target::Struct)
+            };
+            cx.error_spanned_by(&key, message);
+        }
+    }
+}
+
+fn parse_field_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut FieldAttrs) {
+    match key.to_string().as_str() {
+        "primary_key" => {
+            let value = flag(cx, &key, input);
+            set(cx, &mut attrs.primary_key, key, value);
+        }
+        "unique" => {
+            let value = flag(cx, &key, input);
+            set(cx, &mut attrs.unique, key, value);
+        }
+        "index" => {
+            let value = flag(cx, &key, input);
+            set(cx, &mut attrs.index, key, value);
+        }
+        "max_length" => {
+            let value = max_length(cx, &key, input);
+            set(cx, &mut attrs.max_length, key, value);
+        }
+        "default" => {
+            let value = default(cx, &key, input);
+            set(cx, &mut attrs.default, key, value);
+        }
+        "db_column" => {
+            let value = string_value(cx, &key, input, "`db_column = \"title\"`");
+            set(cx, &mut attrs.db_column, key, value);
+        }
+        name => {
+            skip_value(input);
+            let message = if STRUCT_OPTIONS.contains(&name) {
+                format!(
+                    "`{name}` goes on the struct, not on a field: move it to \
+                     `#[model({name} = \"…\")]` above `struct`"
+                )
+            } else {
+                unknown(name, Target::Field)
+            };
+            cx.error_spanned_by(&key, message);
+        }
+    }
+}
+
+/// Stores a parsed option, or reports it as a duplicate of the one already stored. A value
+/// that failed to parse (`None`) was reported already and is not stored: a second one is then
+/// not called a duplicate of it.
+fn set<T>(cx: &Ctxt, slot: &mut Option<Opt<T>>, key: Ident, value: Option<(T, TokenStream)>) {
+    if let Some(first) = slot {
+        cx.error_spanned_by(
+            &key,
+            format!(
+                "`{key}` is specified more than once; the first is `{}`: keep one",
+                first.text
+            ),
+        );
+        return;
+    }
+    if let Some((value, written)) = value {
+        let text = if written.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key} = {}", spaced(&written))
+        };
+        *slot = Some(Opt { key, value, text });
+    }
+}
+
+/// A flag such as `unique`, which takes no value. A flag written with a value is reported and
+/// still counts as given, so that validation does not add "no primary key" to the error.
+fn flag(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<((), TokenStream)> {
+    // A following key is a missing comma, reported by the caller.
+    if !(input.is_empty() || input.peek(Token![,]) || input.peek(Ident::peek_any)) {
+        let value = take_value(input);
+        cx.error_spanned_by(
+            value,
+            format!("`{key}` takes no value: write `#[model({key})]`"),
+        );
+    }
+    Some(((), TokenStream::new()))
+}
+
+/// A string literal after `key =`.
+fn string_value(
+    cx: &Ctxt,
+    key: &Ident,
+    input: ParseStream,
+    example: &str,
+) -> Option<(LitStr, TokenStream)> {
+    let value = value_after_eq(input);
+    match value.as_ref().map(|v| syn::parse2::<LitStr>(v.clone())) {
+        Some(Ok(lit)) => Some((lit, value.unwrap_or_default())),
+        other => {
+            let message = format!("`{key}` takes a string literal, like {example}");
+            match other.zip(value) {
+                Some((_, value)) if !value.is_empty() => cx.error_spanned_by(value, message),
+                _ => cx.error_spanned_by(key, message),
+            }
+            None
+        }
+    }
+}
+
+fn max_length(
+    cx: &Ctxt,
+    key: &Ident,
+    input: ParseStream,
+) -> Option<((LitInt, usize), TokenStream)> {
+    const HELP: &str =
+        "`max_length` takes a number of characters, like `#[model(max_length = 200)]`";
+    let value = value_after_eq(input);
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        cx.error_spanned_by(key, HELP);
+        return None;
+    };
+    let Ok(lit) = syn::parse2::<LitInt>(value.clone()) else {
+        cx.error_spanned_by(&value, HELP);
+        return None;
+    };
+    match lit.base10_parse::<usize>() {
+        Ok(n) => Some(((lit, n), value)),
+        Err(_) => {
+            cx.error_spanned_by(
+                &lit,
+                format!(
+                    "`max_length` must be a whole number of characters up to {}",
+                    usize::MAX
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// An expression after `default =`, read straight from the stream so that its commas inside
+/// `<…>` or a closure's parameters belong to it.
+fn default(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<(Expr, TokenStream)> {
+    const HELP: &str = "`default` takes an expression of the field's type, like \
+                        `#[model(default = 0)]` or `#[model(default = String::from(\"draft\"))]`";
+    if input.parse::<Option<Token![=]>>().ok().flatten().is_none()
+        || input.is_empty()
+        || input.peek(Token![,])
+    {
+        cx.error_spanned_by(key, HELP);
+        return None;
+    }
+    let fork = input.fork();
+    if let Ok(expr) = fork.parse::<Expr>()
+        && (fork.is_empty() || fork.peek(Token![,]) || at_option(&fork))
+    {
+        input.advance_to(&fork);
+        let written = expr.to_token_stream();
+        // syn reads `let x = 1` as an expression; rustc only takes it in `if` and `while`.
+        if let Expr::Let(_) = expr {
+            cx.error_spanned_by(&written, HELP);
+            return None;
+        }
+        return Some((expr, written));
+    }
+    let value = take_value(input);
+    cx.error_spanned_by(&value, HELP);
+    None
+}
+
+/// The tokens after `=`, up to the end of the option; `None` without `=`.
+fn value_after_eq(input: ParseStream) -> Option<TokenStream> {
+    input.parse::<Option<Token![=]>>().ok().flatten()?;
+    Some(take_value(input))
+}
+
+fn skip_value(input: ParseStream) {
+    if input.parse::<Option<Token![=]>>().ok().flatten().is_some() {
+        let _ = take_value(input);
+    }
+}
+
+fn expected(target: Target) -> String {
+    let options = match target {
+        Target::Struct => STRUCT_OPTIONS,
+        Target::Field => FIELD_OPTIONS,
+    };
+    format!("expected one of: {}", options.join(", "))
+}
+
+fn unknown(name: &str, target: Target) -> String {
+    let options = match target {
+        Target::Struct => STRUCT_OPTIONS,
+        Target::Field => FIELD_OPTIONS,
+    };
+    // Django's names for the same thing, which a user coming from Django will write first.
+    let django = match name {
+        "db_table" => Some("Django's `db_table` is `table` here"),
+        "db_index" => Some("Django's `db_index` is `index` here"),
+        "pk" => Some("write `primary_key`"),
+        "null" => Some("a nullable column is an `Option<T>` field"),
+        _ => None,
+    };
+    match django {
+        Some(hint) => format!(
+            "unknown option `{name}` for `#[model]`: {hint}; {}",
+            expected(target)
+        ),
+        None => unknown_option(name, "model", options, &expected(target)),
+    }
+}
+
+/// Tokens printed as written: `"posts"`, `String::new()`, `5`.
+fn spaced(tokens: &TokenStream) -> String {
+    let text = tokens.to_string();
+    // `TokenStream`'s printing puts spaces between all tokens; these are the common ones that
+    // read better without.
+    [
+        (" :: ", "::"),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" .", "."),
+        (". ", "."),
+        (" ,", ","),
+    ]
+    .iter()
+    .fold(text, |text, (from, to)| text.replace(from, to))
+}

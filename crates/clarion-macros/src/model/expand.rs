@@ -1,0 +1,388 @@
+//! Code generation for `#[derive(Model)]`: what `tests/support/manual_model.rs` writes by hand,
+//! plus a typed column handle per field.
+//!
+//! Spans decide where rustc reports a problem: the `FieldType` bound on each field is checked
+//! by a call spanned at the field's type, a `default` is type-checked at its expression, and
+//! the `impl Model` (which needs `Send + 'static`) names the struct with its own span.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Delimiter, Literal, Spacing, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote};
+
+use super::ast::{Field, Model};
+use super::valid::PrimaryKey;
+use crate::paths;
+
+/// The model's `META`, `impl Model`, registration and column handles.
+pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let meta = meta(model, pk);
+    let usize = quote!(::core::primitive::usize);
+    let result = quote!(::core::result::Result);
+
+    let indices = (0..model.fields.len()).map(Literal::usize_unsuffixed);
+    let get_arms = model
+        .fields
+        .iter()
+        .zip(indices.clone())
+        .map(|(field, index)| {
+            let (member, ty) = (field.ident, field.ty);
+            quote!(#index => <#ty as #private::FieldType>::to_value(&self.#member),)
+        });
+    let set_arms = model.fields.iter().zip(indices.clone()).map(|(field, index)| {
+        let (member, ty) = (field.ident, field.ty);
+        quote!(#index => self.#member = <#ty as #private::FieldType>::from_value(__clarion_value)?,)
+    });
+    let from_row = model.fields.iter().zip(indices).map(|(field, index)| {
+        let (member, ty) = (field.ident, field.ty);
+        quote!(#member: #private::field_from_row::<Self, #ty>(__clarion_row, #index)?,)
+    });
+    let handles = handles(model);
+
+    quote! {
+        const _: () = {
+            #meta
+
+            #[automatically_derived]
+            impl ::clarion::Model for #ident {
+                const META: &'static #private::ModelMeta = &__CLARION_META;
+
+                fn __get(&self, __clarion_field: #usize) -> #private::ValueRef<'_> {
+                    match __clarion_field {
+                        #(#get_arms)*
+                        _ => #private::ValueRef::Null,
+                    }
+                }
+
+                fn __set(
+                    &mut self,
+                    __clarion_field: #usize,
+                    __clarion_value: #private::ValueRef<'_>,
+                ) -> #result<(), #private::FieldError> {
+                    match __clarion_field {
+                        #(#set_arms)*
+                        _ => {}
+                    }
+                    #result::Ok(())
+                }
+
+                fn __from_row(__clarion_row: &dyn #private::Row) -> #result<Self, #private::Error> {
+                    #result::Ok(Self {
+                        #(#from_row)*
+                    })
+                }
+            }
+
+            #private::inventory::submit! { #private::ModelRegistration::__new::<#ident>() }
+        };
+        #handles
+    }
+}
+
+/// What is emitted when the model has errors: an `impl Model` that is never run (the crate does
+/// not compile) and the column handles, so that code using the model reports no errors of its
+/// own; and the field type checks, so that their errors come in the same build.
+///
+/// A generic input gets neither: an impl would need its parameters, whose problem was reported.
+pub(crate) fn fallback(model: &Model) -> TokenStream {
+    if !model.input.generics.params.is_empty() || model.input.generics.where_clause.is_some() {
+        return TokenStream::new();
+    }
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let (name, app_label, label, table) = names(model);
+    let assertions = assertions(model);
+    let handles = handles(model);
+    let usize = quote!(::core::primitive::usize);
+    let result = quote!(::core::result::Result);
+    quote! {
+        const _: () = {
+            static __CLARION_META: #private::ModelMeta =
+                #private::ModelMeta::__new(#name, #app_label, #label, #table, &[], 0);
+            #assertions
+
+            #[automatically_derived]
+            impl ::clarion::Model for #ident {
+                const META: &'static #private::ModelMeta = &__CLARION_META;
+
+                fn __get(&self, _: #usize) -> #private::ValueRef<'_> {
+                    ::core::unreachable!()
+                }
+
+                fn __set(
+                    &mut self,
+                    _: #usize,
+                    _: #private::ValueRef<'_>,
+                ) -> #result<(), #private::FieldError> {
+                    ::core::unreachable!()
+                }
+
+                fn __from_row(_: &dyn #private::Row) -> #result<Self, #private::Error> {
+                    ::core::unreachable!()
+                }
+            }
+        };
+        #handles
+    }
+}
+
+/// `static __CLARION_META` and the fns of the fields' defaults.
+fn meta(model: &Model, pk: &PrimaryKey) -> TokenStream {
+    let private = paths::private();
+    let (name, app_label, label, table) = names(model);
+    let pk_index = Literal::usize_unsuffixed(pk.index);
+    let mut defaults = Vec::new();
+    let fields = model.fields.iter().enumerate().map(|(index, field)| {
+        let is_pk = index == pk.index;
+        let default = match &field.attrs.default {
+            Some(default) => {
+                let function = format_ident!("__clarion_default_{index}");
+                defaults.push(default_fn(&function, field, &default.value));
+                quote!(::core::option::Option::Some(#function))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        field_meta(field, is_pk, is_pk && pk.auto, default)
+    });
+    let fields: Vec<TokenStream> = fields.collect();
+    quote! {
+        static __CLARION_META: #private::ModelMeta = #private::ModelMeta::__new(
+            #name,
+            #app_label,
+            #label,
+            #table,
+            &[#(#fields),*],
+            #pk_index,
+        );
+        #(#defaults)*
+    }
+}
+
+/// The struct's name, its app label, its label and its table, as expressions of `&'static str`.
+fn names(model: &Model) -> (String, TokenStream, TokenStream, String) {
+    let name = model.name();
+    let model_name = name.to_lowercase();
+    let (app_label, label) = match &model.attrs.app_label {
+        Some(app_label) => {
+            let value = app_label.value.value();
+            let label = format!("{}.{model_name}", value.to_lowercase());
+            (quote!(#value), quote!(#label))
+        }
+        // Built by `concat!`, as the crate's name is only known to the compiler.
+        None => (
+            quote!(::core::env!("CARGO_CRATE_NAME")),
+            quote!(::core::concat!(::core::env!("CARGO_CRATE_NAME"), ".", #model_name)),
+        ),
+    };
+    (name, app_label, label, model.table())
+}
+
+fn field_meta(field: &Field, primary_key: bool, auto: bool, default: TokenStream) -> TokenStream {
+    let private = paths::private();
+    let ty = field.ty;
+    let name = field.name();
+    let column = field.column();
+    let rust_type = type_name(&ty.to_token_stream());
+    let unique = field.attrs.unique.is_some();
+    let index = field.attrs.index.is_some();
+    let max_length = match &field.attrs.max_length {
+        Some(max_length) => {
+            let value = Literal::usize_unsuffixed(max_length.value.1);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #private::FieldMeta::__new(
+            #name,
+            #column,
+            <#ty as #private::FieldType>::COLUMN,
+            #rust_type,
+            <#ty as #private::FieldType>::NULLABLE,
+            #primary_key,
+            #auto,
+            #unique,
+            #index,
+            #max_length,
+            #default,
+        )
+    }
+}
+
+/// `fn __clarion_default_N() -> Value`: the expression, bound to the field's type so that a
+/// value of another type is reported at the expression.
+fn default_fn(function: &syn::Ident, field: &Field, expr: &syn::Expr) -> TokenStream {
+    let private = paths::private();
+    let ty = field.ty;
+    // Out of reach of the user's expression.
+    let value = syn::Ident::new("__clarion_value", Span::mixed_site());
+    quote! {
+        fn #function() -> #private::Value {
+            let #value: #ty = #expr;
+            #private::FieldType::to_value(&#value).to_owned()
+        }
+    }
+}
+
+/// A check per field that its type is a `FieldType`, for the fallback, which has no `META` to
+/// check it: rustc reports `<Type as FieldType>` at the type, underlined whole, with no note
+/// pointing into the expansion.
+///
+/// The full expansion needs no such check: `<Type as FieldType>::COLUMN` in `META` is the
+/// same, and rustc reports the identical errors of `__get` and `__set` once.
+fn assertions(model: &Model) -> TokenStream {
+    let private = paths::private();
+    let checks = model.fields.iter().map(|field| {
+        let ty = field.ty;
+        quote!(const _: ::core::primitive::bool = <#ty as #private::FieldType>::NULLABLE;)
+    });
+    quote!(#(#checks)*)
+}
+
+/// `impl Article { pub const TITLE: Column<Article, String> = …; }`, one const per field with
+/// the field's visibility. A field whose handle is not a fresh identifier (reported by
+/// validation) gets none.
+fn handles(model: &Model) -> TokenStream {
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let model_name = model.name();
+    let table = model.table();
+    let mut seen = HashSet::new();
+    let consts = model
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(index, field)| {
+            let handle = field.handle()?;
+            if handle == "META" || !seen.insert(handle.to_string()) {
+                return None;
+            }
+            let vis = field.vis;
+            let ty = field.ty;
+            let index = Literal::usize_unsuffixed(index);
+            let doc = format!(
+                "The column of the field `{}` of `{model_name}` (`{table}.{}`), for filters and \
+                 ordering.",
+                field.name(),
+                field.column(),
+            );
+            Some(quote! {
+                #[doc = #doc]
+                #vis const #handle: #private::Column<Self, #ty> = #private::Column::__new(#index);
+            })
+        })
+        .collect::<Vec<_>>();
+    if consts.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        // Unused handles of private fields are not dead code the user wrote.
+        #[allow(dead_code)]
+        impl #ident {
+            #(#consts)*
+        }
+    }
+}
+
+/// A type as written, spaced as rustfmt would: `Option<i64>`, `&'static str`, `[u8; 4]`.
+pub(crate) fn type_name(tokens: &TokenStream) -> String {
+    let mut out = String::new();
+    write_tokens(&mut out, tokens.clone());
+    out
+}
+
+fn write_tokens(out: &mut String, tokens: TokenStream) {
+    // Whether the last token was a word (an identifier or literal): two words need a space.
+    let mut after_word = false;
+    // Joint punctuation (`::`, `->`) is written once complete.
+    let mut operator = String::new();
+    for tt in tokens {
+        if !matches!(tt, TokenTree::Punct(_)) {
+            flush(out, &mut operator);
+        }
+        match tt {
+            TokenTree::Punct(punct) if punct.as_char() == '\'' => {
+                flush(out, &mut operator);
+                out.push('\'');
+                after_word = false;
+            }
+            TokenTree::Punct(punct) => {
+                operator.push(punct.as_char());
+                if punct.spacing() == Spacing::Alone {
+                    flush(out, &mut operator);
+                }
+                after_word = false;
+            }
+            TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                if after_word {
+                    out.push(' ');
+                }
+                out.push_str(&tt.to_string());
+                after_word = true;
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{ ", " }"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                write_tokens(out, group.stream());
+                let trimmed = out.trim_end().len();
+                out.truncate(trimmed);
+                out.push_str(close);
+                after_word = group.delimiter() == Delimiter::None;
+            }
+        }
+    }
+    flush(out, &mut operator);
+}
+
+fn flush(out: &mut String, operator: &mut String) {
+    match operator.as_str() {
+        "" => {}
+        "," | ";" => {
+            out.push_str(operator);
+            out.push(' ');
+        }
+        "->" | "=" | "+" | "=>" => {
+            let trimmed = out.trim_end().len();
+            out.truncate(trimmed);
+            out.push(' ');
+            out.push_str(operator);
+            out.push(' ');
+        }
+        _ => out.push_str(operator),
+    }
+    operator.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::type_name;
+
+    #[test]
+    fn types_print_as_written() {
+        let cases = [
+            (quote!(Option<i64>), "Option<i64>"),
+            (quote!(::std::vec::Vec<u8>), "::std::vec::Vec<u8>"),
+            (quote!(Option<Vec<Vec<u8>>>), "Option<Vec<Vec<u8>>>"),
+            (quote!(&'static mut str), "&'static mut str"),
+            (quote!([u8; 4]), "[u8; 4]"),
+            (quote!((i32, i64)), "(i32, i64)"),
+            (
+                quote!(Box<dyn Fn(u8) -> u8 + Send>),
+                "Box<dyn Fn(u8) -> u8 + Send>",
+            ),
+            (quote!(Iter<Item = u8>), "Iter<Item = u8>"),
+        ];
+        for (tokens, expected) in cases {
+            assert_eq!(type_name(&tokens), expected);
+        }
+    }
+}

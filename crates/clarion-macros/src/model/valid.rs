@@ -1,0 +1,265 @@
+//! The rules a model must follow. Each check states its rule. Field types are left to rustc,
+//! through the `FieldType` bound the expansion puts on each field's type.
+
+use std::collections::HashMap;
+
+use quote::ToTokens;
+
+use super::ast::{Field, Model, is_generic, is_plain};
+use crate::ctxt::Ctxt;
+
+/// The primary key, as the rules decide it.
+pub(crate) struct PrimaryKey {
+    /// Its index among the fields.
+    pub(crate) index: usize,
+    /// Whether the database assigns it: an `Option<i64>` key, `None` until the first save.
+    pub(crate) auto: bool,
+}
+
+/// Checks `model`; returns its primary key if it has exactly one.
+pub(crate) fn check(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
+    check_generics(cx, model);
+    check_names(cx, model);
+    for field in &model.fields {
+        check_max_length(cx, field);
+    }
+    check_columns(cx, model);
+    check_handles(cx, model);
+    if model.named {
+        primary_key(cx, model)
+    } else {
+        None
+    }
+}
+
+fn check_generics(cx: &Ctxt, model: &Model) {
+    // A model is one table with fixed column types, registered once at link time: there is no
+    // `Article<T>` to register, and the `Model` trait needs `'static`.
+    let generics = &model.input.generics;
+    for param in &generics.params {
+        cx.error_spanned_by(
+            param,
+            "a model cannot have generic or lifetime parameters: it is one table with fixed \
+             column types; remove the parameter and name the field types, owning their data",
+        );
+    }
+    if let Some(where_clause) = &generics.where_clause {
+        cx.error_spanned_by(
+            where_clause,
+            "a model cannot have a `where` clause: it must not be generic",
+        );
+    }
+}
+
+fn check_names(cx: &Ctxt, model: &Model) {
+    // A table needs a name to be created and queried.
+    if let Some(table) = &model.attrs.table
+        && table.value.value().trim().is_empty()
+    {
+        cx.error_spanned_by(
+            &table.value,
+            "`table` cannot be empty: name the table, like `table = \"blog_posts\"`, or remove \
+             the option to use the struct's name in snake_case",
+        );
+    }
+    // The label is `app_label.modelname`, and fixtures split it at the dot.
+    if let Some(app_label) = &model.attrs.app_label {
+        let value = app_label.value.value();
+        if value.trim().is_empty() || value.contains('.') {
+            cx.error_spanned_by(
+                &app_label.value,
+                "`app_label` must be a non-empty name without `.`, like `app_label = \"blog\"`: \
+                 the model's label is `app_label.modelname`",
+            );
+        }
+    }
+    // Same for each column.
+    for field in &model.fields {
+        if let Some(column) = &field.attrs.db_column
+            && column.value.value().trim().is_empty()
+        {
+            cx.error_spanned_by(
+                &column.value,
+                "`db_column` cannot be empty: name the column, or remove the option to use the \
+                 field's name",
+            );
+        }
+    }
+}
+
+fn check_max_length(cx: &Ctxt, field: &Field) {
+    let Some(max_length) = &field.attrs.max_length else {
+        return;
+    };
+    // Only text has a length in characters. Checked on the type as written, like Django's
+    // `CharField`: a type alias of `String` is not recognised.
+    let text = is_plain(field.ty, "String")
+        || is_generic(field.ty, "Option", |inner| is_plain(inner, "String"));
+    if !text {
+        cx.error_spanned_by(
+            &max_length.key,
+            format!(
+                "`max_length` applies only to `String` and `Option<String>` fields; `{}` is `{}`: \
+                 remove the option",
+                field.name(),
+                type_text(field.ty)
+            ),
+        );
+    }
+    // A column that holds no character could only ever be empty.
+    let (literal, value) = &max_length.value;
+    if *value == 0 {
+        cx.error_spanned_by(
+            literal,
+            "`max_length` must be at least 1: it is the most characters the field may hold",
+        );
+    }
+}
+
+fn check_columns(cx: &Ctxt, model: &Model) {
+    // Each field is its own column; SQL compares column names without regard to case.
+    let mut columns: HashMap<String, &Field> = HashMap::new();
+    for field in &model.fields {
+        let column = field.column();
+        if let Some(first) = columns.get(&column.to_lowercase()) {
+            let message = format!(
+                "column `{column}` is already the column of field `{}`: give one of them its own \
+                 `#[model(db_column = \"…\")]`",
+                first.name()
+            );
+            match &field.attrs.db_column {
+                Some(db_column) => cx.error_spanned_by(&db_column.value, message),
+                None => cx.error_spanned_by(field.ident, message),
+            }
+        } else {
+            columns.insert(column.to_lowercase(), field);
+        }
+    }
+}
+
+fn check_handles(cx: &Ctxt, model: &Model) {
+    // Each field gets an associated const named after it in SCREAMING_SNAKE_CASE: two fields may
+    // not share one, and `META` would hide the model's `Model::META` behind `Article::META`.
+    let mut handles: HashMap<String, &Field> = HashMap::new();
+    for field in &model.fields {
+        let Some(handle) = field.handle() else {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "field `{}` has no name in SCREAMING_SNAKE_CASE for its column handle: \
+                     rename it, and keep its column with `#[model(db_column = \"{}\")]`",
+                    field.name(),
+                    field.column()
+                ),
+            );
+            continue;
+        };
+        let handle = handle.to_string();
+        if handle == "META" {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "a field named `{}` would get the column handle `{}::META`, which hides the \
+                     model's `META`: rename the field, and keep its column with \
+                     `#[model(db_column = \"{}\")]`",
+                    field.name(),
+                    model.name(),
+                    field.column()
+                ),
+            );
+        } else if let Some(first) = handles.get(&handle) {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "fields `{}` and `{}` would both get the column handle `{}::{handle}`: \
+                     rename one, and keep its column with `#[model(db_column = \"…\")]`",
+                    first.name(),
+                    field.name(),
+                    model.name(),
+                ),
+            );
+        } else {
+            handles.insert(handle, field);
+        }
+    }
+}
+
+fn primary_key(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
+    let marked: Vec<(usize, &Field)> = model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| field.attrs.primary_key.is_some())
+        .collect();
+    match marked.as_slice() {
+        // The key the user chose.
+        [(index, field)] => Some(PrimaryKey {
+            index: *index,
+            auto: is_auto(field),
+        }),
+        // Django's implicit key: `id: Option<i64>`, assigned by the database.
+        [] => {
+            let Some((index, id)) = model
+                .fields
+                .iter()
+                .enumerate()
+                .find(|(_, field)| field.name() == "id")
+            else {
+                cx.error_spanned_by(
+                    &model.input.ident,
+                    format!(
+                        "`{}` has no primary key: add a field `id: Option<i64>` (assigned by the \
+                         database on the first save), or mark a field `#[model(primary_key)]`",
+                        model.name()
+                    ),
+                );
+                return None;
+            };
+            if is_auto(id) {
+                Some(PrimaryKey { index, auto: true })
+            } else {
+                cx.error_spanned_by(
+                    id.ty,
+                    format!(
+                        "`id` is the automatic primary key only as `id: Option<i64>`, not `{}`: \
+                         change its type, or mark it (or another field) `#[model(primary_key)]`",
+                        type_text(id.ty)
+                    ),
+                );
+                None
+            }
+        }
+        // One table row, one key: composite keys are not supported.
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|(_, field)| format!("`{}`", field.name()))
+                .collect();
+            for (_, field) in many {
+                if let Some(marker) = &field.attrs.primary_key {
+                    cx.error_spanned_by(
+                        &marker.key,
+                        format!(
+                            "a model has exactly one primary key, but {} are {} marked \
+                             `#[model(primary_key)]`: keep one, and mark the others \
+                             `#[model(unique)]` if they must be unique",
+                            names.join(" and "),
+                            if names.len() == 2 { "both" } else { "all" },
+                        ),
+                    );
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Whether the field is an auto-increment key's type, `Option<i64>`.
+fn is_auto(field: &Field) -> bool {
+    is_generic(field.ty, "Option", |inner| is_plain(inner, "i64"))
+}
+
+/// A type as written, for messages: `Option<i64>`.
+pub(crate) fn type_text(ty: &syn::Type) -> String {
+    super::expand::type_name(&ty.to_token_stream())
+}
