@@ -909,4 +909,9 @@ fn a_query_set_is_lazy_reusable_and_clone() {
     assert_eq!(copy.fetch().unwrap()[0].slug, "hot");
     assert_eq!(copy.db(), DB);
     assert_eq!(Article::objects().db(), "default");
+    // It can be built once and shared, or sent to another thread to run there.
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    assert_send_sync(&copy);
+    let count = std::thread::spawn(move || copy.count()).join().unwrap();
+    assert_eq!(count.unwrap(), 3);
 }

@@ -450,6 +450,8 @@ impl<M: Model> QuerySet<M> {
         Compiled::new(select.build(SqliteQueryBuilder), params)
     }
 
+    /// Table and column names go to sea-query as `&'static str`: quoted, and escaped when they
+    /// need it, exactly as through `Alias::new`, but without allocating a `String` for each.
     fn select_columns<'q>(
         &'q self,
         columns: impl IntoIterator<Item = &'static str>,
