@@ -1,0 +1,8 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+enum Article {
+    Draft { id: Option<i64> },
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+struct Article {
+    id: Option<i64>,
+    #[model(max_length = 0)]
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+struct Article {
+    id: Option<i64>,
+    #[model(unique max_length = 50)]
+    slug: String,
+}
+
+fn main() {}

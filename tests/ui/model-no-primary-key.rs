@@ -1,0 +1,8 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+struct Article {
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+struct Article;
+
+fn main() {}

@@ -1,0 +1,56 @@
+//! The expansion is clean under the strictest lints a user may set, for public and private
+//! models and fields alike.
+
+#![deny(
+    warnings,
+    unused,
+    missing_docs,
+    unsafe_code,
+    rust_2018_idioms,
+    unreachable_pub,
+    clippy::all
+)]
+
+use clarion::prelude::*;
+
+/// A public model.
+#[derive(Model, Debug)]
+#[model(table = "articles")]
+pub struct Article {
+    /// The key.
+    pub id: Option<i64>,
+    /// The title.
+    #[model(max_length = 200, index)]
+    pub title: String,
+    /// Hidden from other modules.
+    #[model(default = 0)]
+    pub(crate) views: i64,
+    /// Private.
+    draft: bool,
+}
+
+/// A model private to this crate, with private fields and no `id`.
+#[derive(Model)]
+struct Tag {
+    #[model(primary_key)]
+    name: String,
+    #[model(unique, db_column = "label")]
+    slug: Option<String>,
+}
+
+/// Reads every field, so that none is unused.
+pub fn describe(article: &Article) -> String {
+    format!("{:?} {} {} {}", article.id, article.title, article.views, article.draft)
+}
+
+fn main() {
+    assert_eq!(Article::TITLE.index(), 1);
+    assert_eq!(<Tag as Model>::META.pk_field().name, "name");
+    let article = Article {
+        id: None,
+        title: String::new(),
+        views: 0,
+        draft: true,
+    };
+    let _ = describe(&article);
+}
