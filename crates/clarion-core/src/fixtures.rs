@@ -1,22 +1,47 @@
 //! Fixtures in Django's JSON format: `[{"model": "app.user", "pk": 1, "fields": {…}}]` — what
 //! `manage.py dumpdata` writes and `manage.py loaddata` reads.
 //!
-//! ```
+//! ```standalone_crate
 //! use clarion::db::{self, Database};
 //! use clarion::fixtures;
+//! use clarion::prelude::*;
 //!
-//! db::register(Database::open_as("fixtures-docs", "sqlite::memory:")?);
-//! clarion::migrate_using("fixtures-docs")?;
+//! #[derive(Model)]
+//! #[model(app_label = "blog")]
+//! pub struct Entry {
+//!     id: Option<i64>,
+//!     title: String,
+//!     #[model(default = true)]
+//!     published: bool,
+//! }
 //!
-//! // No models are linked into this example, so there is nothing to dump, and a record naming
-//! // a model that does not exist is refused, with its place in the fixture.
-//! assert_eq!(fixtures::dump_using(&[], "fixtures-docs")?, "[\n]\n");
-//! let error = fixtures::load_using(
-//!     r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "Hello"}}]"#,
-//!     "fixtures-docs",
-//! )
-//! .unwrap_err();
-//! assert!(matches!(error, clarion::Error::Fixture { index: 0, .. }));
+//! db::register(Database::open("sqlite::memory:")?);
+//! clarion::migrate()?;
+//!
+//! // Django: `manage.py loaddata`. `published` is left out, so it gets its default.
+//! let loaded = fixtures::load(r#"[{"model": "blog.entry", "pk": 1, "fields": {"title": "Hi"}}]"#)?;
+//! assert_eq!(loaded.count, 1);
+//!
+//! // Django: `manage.py dumpdata blog.entry --indent 2`.
+//! let dumped = fixtures::dump(&["blog.entry"])?;
+//! assert_eq!(dumped, r#"[
+//! {
+//!   "model": "blog.entry",
+//!   "pk": 1,
+//!   "fields": {
+//!     "title": "Hi",
+//!     "published": true
+//!   }
+//! }
+//! ]
+//! "#);
+//!
+//! // A bad record is refused with its place in the fixture, and nothing of the fixture is saved.
+//! let error = fixtures::load(r#"[{"model": "blog.entry", "fields": {"title": 5}}]"#).unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "fixture record 0 (`blog.entry`, field `title`): expected text, got integer 5"
+//! );
 //! # Ok::<(), clarion::Error>(())
 //! ```
 //!

@@ -1,21 +1,29 @@
 //! `migrate()`: creates the tables of every linked model (Django's `migrate`, without migration
 //! files: tables that are missing are created, existing ones are left as they are).
 //!
-//! ```
+//! ```standalone_crate
 //! use clarion::db::{self, Database};
 //! use clarion::prelude::*;
 //!
-//! db::register(Database::open_as("migrate-docs", "sqlite::memory:")?);
+//! #[derive(Model)]
+//! #[model(app_label = "blog")]
+//! pub struct Entry {
+//!     id: Option<i64>,
+//!     #[model(unique, max_length = 100)]
+//!     slug: String,
+//!     #[model(index, default = 0)]
+//!     rank: i32,
+//! }
 //!
 //! // Django: `@receiver(post_migrate)`, e.g. to create default rows once the tables exist.
 //! post_migrate.connect(|_sender, args: &mut clarion::models::signals::Migrate| {
 //!     println!("{} model(s), created: {:?}", args.models.len(), args.created);
 //! });
 //!
-//! let first = clarion::migrate_using("migrate-docs")?;
-//! // Every table exists now, so a second run creates nothing.
-//! assert!(clarion::migrate_using("migrate-docs")?.created.is_empty());
-//! # let _ = first;
+//! db::register(Database::open("sqlite::memory:")?);
+//! assert_eq!(clarion::migrate()?.created, ["entry"]);
+//! // The table exists now, so a second run creates nothing.
+//! assert!(clarion::migrate()?.created.is_empty());
 //! # Ok::<(), clarion::Error>(())
 //! ```
 //!
