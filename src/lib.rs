@@ -72,7 +72,112 @@ pub use clarion_core::model as models;
 /// The trait every model implements; derive it with `#[derive(Model)]`.
 pub use clarion_core::model::Model;
 
-/// Derives [`Model`](trait@Model) for a struct with named fields.
+/// Makes a struct with named fields a model: a row of a table, saved with [`Model::save`] and
+/// heard by the model signals (Django's `class Article(models.Model)`).
+///
+/// ```
+/// use clarion::db::{self, Database};
+/// use clarion::prelude::*;
+///
+/// #[derive(Model, Debug)]
+/// #[model(table = "blog_posts", app_label = "blog")]
+/// pub struct BlogPost {
+///     /// The automatic primary key: `None` until the first save.
+///     pub id: Option<i64>,
+///     #[model(max_length = 200)]
+///     pub title: String,
+///     #[model(unique, db_column = "url_slug")]
+///     pub slug: String,
+///     #[model(default = 0)]
+///     pub views: i64,
+///     /// A nullable column (Django's `null=True`).
+///     pub summary: Option<String>,
+/// }
+///
+/// fn main() -> clarion::Result<()> {
+///     db::register(Database::open("sqlite::memory:")?);
+///     db::atomic(|tx| {
+///         tx.execute_batch(
+///             "CREATE TABLE blog_posts (
+///                  id integer PRIMARY KEY AUTOINCREMENT, title varchar(200) NOT NULL,
+///                  url_slug text NOT NULL UNIQUE, views integer NOT NULL DEFAULT 0,
+///                  summary text NULL
+///              )",
+///         )
+///     })?;
+///
+///     let mut post = BlogPost {
+///         id: None,
+///         title: "Hello".to_owned(),
+///         slug: "hello".to_owned(),
+///         views: 0,
+///         summary: None,
+///     };
+///     post.save()?; // INSERT: the database assigns the key
+///     assert_eq!(post.id, Some(1));
+///     post.views += 1;
+///     post.save()?; // UPDATE
+///
+///     assert_eq!(BlogPost::META.label, "blog.blogpost");
+///     assert_eq!(BlogPost::SLUG.meta().column, "url_slug");
+///     Ok(())
+/// }
+/// ```
+///
+/// **What it generates:** the struct itself is left as written. Beside it come
+/// - `impl Model`, whose [`META`](Model::META) describes the model: its name, app label, label
+///   (`app_label.modelname`, lowercase, as Django's), table, and each field's column, column type
+///   (from the field's [`FieldType`]), nullability (`Option<T>`), primary key and options;
+/// - a link-time registration, so the model is listed by [`models::models`] (for `migrate()`,
+///   fixtures and introspection) without a start-up call;
+/// - a typed column handle per field, an associated const named after the field in
+///   SCREAMING_SNAKE_CASE with the field's visibility: `BlogPost::TITLE` is a
+///   [`query::Column<BlogPost, String>`](query::Column), for filters and ordering.
+///
+/// **Attributes**, all in `#[model(…)]`, several per attribute or in several attributes:
+///
+/// | on | key | meaning | default |
+/// |---|---|---|---|
+/// | struct | `table = "…"` | the table's name (Django's `db_table`) | the struct's name in snake_case: `BlogPost` → `blog_post` |
+/// | struct | `app_label = "…"` | the app label; the model's label is `app_label.modelname` | the crate's name |
+/// | field | `primary_key` | this field is the primary key | `id: Option<i64>` |
+/// | field | `unique` | a `UNIQUE` column | off |
+/// | field | `index` | an index on the column (Django's `db_index`) | off |
+/// | field | `max_length = N` | at most `N` characters, checked before every write; `String` and `Option<String>` fields only | no limit |
+/// | field | `default = expr` | the column's `DEFAULT`, and the value of a fixture record that omits the field; `expr` has the field's type | none |
+/// | field | `db_column = "…"` | the column's name | the field's name, without `r#` |
+///
+/// **The primary key** is the field marked `primary_key`; without one, a field `id: Option<i64>`
+/// is an automatic key (Django's `AutoField`): `None` until the first save, which takes the
+/// database's new row id. An `Option<i64>` key marked `primary_key` is automatic too; a key of
+/// another type must be set before saving. A model has exactly one primary key.
+///
+/// **Fields** may have any type that implements [`FieldType`]: integers up to 64 bits (`u64`
+/// excepted), `f32`, `f64`, `bool`, `String`, `Vec<u8>`, `serde_json::Value`, dates, times and
+/// UUIDs with the `chrono` and `uuid` features, and `Option` of any of these for a nullable
+/// column. The types are recognised as written: `Option<i64>` and `String` (for `max_length`)
+/// by their last path segment, so a type alias of them is not.
+///
+/// Mistakes are compile errors that point at the offending token: a struct with generics, a
+/// tuple struct or enum, an unknown or repeated option, no primary key or two, `max_length` on a
+/// field that is not text, a `default` of the wrong type, a field type that is not a
+/// [`FieldType`], a model that is not `Send`.
+///
+/// ```compile_fail
+/// #[derive(clarion::Model)]
+/// pub struct Article {
+///     pub title: String,
+/// } // error: `Article` has no primary key: add a field `id: Option<i64>` […]
+/// ```
+///
+/// ```compile_fail
+/// #[derive(clarion::Model)]
+/// pub struct Article {
+///     pub id: Option<i64>,
+///     #[model(uniqe)] // error: unknown option `uniqe` for `#[model]`: did you mean `unique`? […]
+///     pub slug: String,
+/// }
+/// ```
 pub use clarion_macros::Model;
 
 /// Registers a free `fn` as a receiver of one or more signals, at link time.
