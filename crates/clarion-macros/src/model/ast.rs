@@ -142,3 +142,29 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::Type;
+
+    use super::{is_generic, is_plain};
+
+    fn ty(text: &str) -> Type {
+        syn::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn types_are_recognised_by_their_last_segments() {
+        let auto = |text: &str| is_generic(&ty(text), "Option", |inner| is_plain(inner, "i64"));
+        assert!(auto("Option<i64>"));
+        assert!(auto("::core::option::Option<::core::primitive::i64>"));
+        assert!(!auto("Option<i32>"));
+        assert!(!auto("i64"));
+        assert!(!auto("Option<Option<i64>>"));
+        assert!(!auto("<T as Trait>::Option<i64>"));
+
+        assert!(is_plain(&ty("std::string::String"), "String"));
+        assert!(!is_plain(&ty("String<u8>"), "String"));
+        assert!(!is_plain(&ty("&String"), "String"));
+    }
+}

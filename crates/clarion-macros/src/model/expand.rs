@@ -1,9 +1,14 @@
 //! Code generation for `#[derive(Model)]`: what `tests/support/manual_model.rs` writes by hand,
 //! plus a typed column handle per field.
 //!
-//! Spans decide where rustc reports a problem: the `FieldType` bound on each field is checked
-//! by a call spanned at the field's type, a `default` is type-checked at its expression, and
-//! the `impl Model` (which needs `Send + 'static`) names the struct with its own span.
+//! Spans decide where rustc reports a problem:
+//! - each field's type is used as `<Type as FieldType>`, with the user's tokens, so that a type
+//!   that is no field type is reported at the field's type (`__get` and `__set` repeat `META`'s
+//!   error word for word, which rustc prints once; `field_from_row`'s adds a note, and is the
+//!   only second error);
+//! - a `default` is bound to a local of the field's type, so a value of another type is reported
+//!   at the expression, with "expected due to this" at the field's type;
+//! - the `impl Model` (which needs `Send + 'static`) names the struct with its own span.
 
 use std::collections::HashSet;
 
