@@ -262,15 +262,15 @@ fn string_value(
     input: ParseStream,
     example: &str,
 ) -> Option<(LitStr, TokenStream)> {
-    let value = value_after_eq(input);
-    match value.as_ref().map(|v| syn::parse2::<LitStr>(v.clone())) {
-        Some(Ok(lit)) => Some((lit, value.unwrap_or_default())),
-        other => {
-            let message = format!("`{key}` takes a string literal, like {example}");
-            match other.zip(value) {
-                Some((_, value)) if !value.is_empty() => cx.error_spanned_by(value, message),
-                _ => cx.error_spanned_by(key, message),
-            }
+    let message = format!("`{key}` takes a string literal, like {example}");
+    let Some(value) = value_after_eq(input).filter(|v| !v.is_empty()) else {
+        cx.error_spanned_by(key, message);
+        return None;
+    };
+    match syn::parse2::<LitStr>(value.clone()) {
+        Ok(lit) => Some((lit, value)),
+        Err(_) => {
+            cx.error_spanned_by(&value, message);
             None
         }
     }
