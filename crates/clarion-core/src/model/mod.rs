@@ -19,7 +19,7 @@ pub use meta::{FieldMeta, ModelMeta};
 pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
-pub(crate) use save::{delete_instance, delete_many, loaded, save_instance};
+pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
 
 /// A struct persisted as a table row (Django's `models.Model`). Implement it with
 /// `#[derive(Model)]`; see the derive's documentation for the attributes.
@@ -66,11 +66,6 @@ pub trait Model: Send + Sized + 'static {
     #[doc(hidden)]
     fn __as_type_mut(&mut self, ty: TypeId) -> Option<&mut dyn Any> {
         (ty == TypeId::of::<Self>()).then_some(self as &mut dyn Any)
-    }
-
-    /// The primary key's value; [`Value::Null`] before an auto-increment key is assigned.
-    fn pk(&self) -> Value {
-        self.__get(Self::META.pk).to_owned()
     }
 
     /// Saves the instance to the default database: an `INSERT` if it has no primary key yet (or
@@ -163,9 +158,9 @@ pub(crate) fn validation<M: Model>(field: usize, error: FieldError) -> Error {
 pub trait Instance: Any + Send {
     /// The model's description.
     fn meta(&self) -> &'static ModelMeta;
-    /// The sender the model's signals are sent by.
-    fn sender(&self) -> Sender;
-    /// The primary key's value.
+    /// The primary key's value; [`Value::Null`] before an auto-increment key is assigned.
+    ///
+    /// Every model has it through this trait (which is in the prelude): `post.pk()`.
     fn pk(&self) -> Value;
     /// The value of the field named `field`, or `None` if the model has no such field.
     fn get(&self, field: &str) -> Option<Value>;
@@ -188,12 +183,8 @@ impl<M: Model> Instance for M {
         M::META
     }
 
-    fn sender(&self) -> Sender {
-        M::sender()
-    }
-
     fn pk(&self) -> Value {
-        Model::pk(self)
+        self.__get(M::META.pk).to_owned()
     }
 
     fn get(&self, field: &str) -> Option<Value> {
