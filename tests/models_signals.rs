@@ -43,6 +43,7 @@ fn database(alias: &str) -> Database {
             tx.execute_batch(
                 "CREATE TABLE article (id integer PRIMARY KEY AUTOINCREMENT, title text NOT NULL, \
                  slug text NOT NULL UNIQUE, views integer NULL);
+                 CREATE TABLE comment (id integer PRIMARY KEY AUTOINCREMENT, body text NOT NULL);
                  CREATE TABLE audit (entry text NOT NULL);",
             )
         })
@@ -71,6 +72,13 @@ fn count(alias: &str, table: &str) -> i64 {
 
 fn save(article: &mut Article, alias: &str) -> clarion::Result<()> {
     article.save_with(SaveOptions::new().using(alias))
+}
+
+/// A second model, derived: the sender-less receivers typed for `Article` must skip it.
+#[derive(Model, Debug)]
+pub(crate) struct Comment {
+    pub(crate) id: Option<i64>,
+    pub(crate) body: String,
 }
 
 // --- receivers -----------------------------------------------------------------------------
@@ -109,7 +117,7 @@ fn record_post_save(
                 [format!("saved {}", instance.title)],
             )?;
         }
-        "fail_post" => return Err("post_save refused".into()),
+        alias if alias.starts_with("fail_post") => return Err("post_save refused".into()),
         "panic_post" => panic!("post_save panicked"),
         _ => {}
     }
@@ -175,6 +183,14 @@ fn after_commit(instance: &Article, created: bool, using: &str) -> clarion::Resu
         return Err("the mail server is down".into());
     }
     Ok(())
+}
+
+#[receiver(post_delete, sender = Article, on = commit)]
+fn after_delete_commit(instance: &Article, using: &str, origin: &DeleteOrigin) {
+    log(
+        using,
+        format!("deleted and committed {:?} {origin:?}", instance.id),
+    );
 }
 
 #[receiver(post_init, sender = Article)]
@@ -323,6 +339,58 @@ fn a_failed_save_inside_atomic_undoes_only_itself() -> clarion::Result<()> {
 }
 
 #[test]
+fn a_save_that_fails_after_writing_inside_atomic_rolls_the_whole_block_back() {
+    let _db = database("fail_post");
+    let mut kept = article("Before");
+    // Saved outside: `record_post_save` fails for every save on "fail_post", so write by hand.
+    db::atomic_using("fail_post", |tx| {
+        tx.execute(
+            "INSERT INTO article (title, slug) VALUES ('Before', 'before')",
+            (),
+        )
+        .map(drop)
+    })
+    .unwrap();
+    kept.id = Some(1);
+    let result = db::atomic_using("fail_post", |tx| {
+        tx.execute("INSERT INTO audit (entry) VALUES ('in the block')", ())?;
+        // The save joins this block without a savepoint; its post_save receiver fails after the
+        // row was written, so the block can only roll back.
+        let failed = save(&mut article("Doomed"), "fail_post");
+        assert!(failed.is_err());
+        let next = tx.execute("INSERT INTO audit (entry) VALUES ('after')", ());
+        assert!(matches!(next, Err(Error::RollbackOnly { .. })), "{next:?}");
+        Ok(()) // the error was swallowed: the block still must not commit
+    });
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, Error::RollbackOnly { reason, .. } if reason.contains("post_save refused")),
+        "{error}"
+    );
+    assert_eq!(count("fail_post", "article"), 1);
+    assert_eq!(count("fail_post", "audit"), 0);
+}
+
+#[test]
+fn a_failed_save_in_its_own_atomic_block_lets_the_outer_block_go_on() -> clarion::Result<()> {
+    let _db = database("fail_post_recover");
+    db::atomic_using("fail_post_recover", |tx| {
+        tx.execute("INSERT INTO audit (entry) VALUES ('kept')", ())?;
+        // `record_post_save` fails on aliases starting with "fail_post": the savepoint of the
+        // inner block undoes only the save.
+        let failed = db::atomic_using("fail_post_recover", |_| {
+            save(&mut article("Doomed"), "fail_post_recover")
+        });
+        assert!(failed.is_err());
+        tx.execute("INSERT INTO audit (entry) VALUES ('after')", ())?;
+        Ok(())
+    })?;
+    assert_eq!(count("fail_post_recover", "article"), 0);
+    assert_eq!(count("fail_post_recover", "audit"), 2);
+    Ok(())
+}
+
+#[test]
 fn sender_less_receivers_see_every_model_dynamically() -> clarion::Result<()> {
     let _db = database("dynamic");
     save(&mut article("Dyn"), "dynamic")?;
@@ -345,7 +413,7 @@ fn delete_signals_keep_the_key_and_name_the_origin() -> clarion::Result<()> {
     assert_eq!(a.id, None, "the auto key is cleared after the delete");
     let log: Vec<_> = events("delete")
         .into_iter()
-        .filter(|e| e.contains("delete"))
+        .filter(|e| e.starts_with("pre_delete") || e.starts_with("post_delete"))
         .collect();
     let label = concat!(env!("CARGO_CRATE_NAME"), ".article");
     assert_eq!(
@@ -474,4 +542,70 @@ fn a_missing_table_says_to_migrate() {
         "{error}"
     );
     assert!(error.to_string().contains("migrate()"), "{error}");
+}
+
+#[test]
+fn typed_receivers_without_sender_skip_other_models() -> clarion::Result<()> {
+    let _db = database("typed_skip");
+    let mut comment = Comment {
+        id: None,
+        body: "first!".into(),
+    };
+    comment.save_with(SaveOptions::new().using("typed_skip"))?;
+    // `typed_without_sender` takes `instance: &Article`: it is not called for a comment, and the
+    // delete succeeds.
+    comment.delete_using("typed_skip")?;
+    assert!(
+        !events("typed_skip")
+            .iter()
+            .any(|e| e.starts_with("pre_delete")),
+        "{:?}",
+        events("typed_skip")
+    );
+    // The sender-less dynamic receiver hears comments too.
+    let mut a = article("Typed");
+    save(&mut a, "typed_skip")?;
+    a.delete_using("typed_skip")?;
+    assert!(
+        events("typed_skip")
+            .iter()
+            .any(|e| e.starts_with("pre_delete Some(1)"))
+    );
+    Ok(())
+}
+
+#[test]
+fn on_commit_post_delete_gets_a_copy_of_the_deleted_instance() -> clarion::Result<()> {
+    let _db = database("delete_commit");
+    let mut a = article("Gone");
+    save(&mut a, "delete_commit")?;
+    db::atomic_using("delete_commit", |_| {
+        a.delete_using("delete_commit")?;
+        assert!(
+            !events("delete_commit")
+                .iter()
+                .any(|e| e.starts_with("deleted and committed"))
+        );
+        Ok(())
+    })?;
+    let label = concat!(env!("CARGO_CRATE_NAME"), ".article");
+    assert!(
+        events("delete_commit").contains(&format!(
+            "deleted and committed Some(1) Instance({label:?})"
+        )),
+        "{:?}",
+        events("delete_commit")
+    );
+    Ok(())
+}
+
+#[test]
+fn pk_and_sender_need_no_disambiguation() -> clarion::Result<()> {
+    let _db = database("pk");
+    let mut a = article("Keyed");
+    assert_eq!(a.pk(), Value::Null);
+    save(&mut a, "pk")?;
+    assert_eq!(a.pk(), Value::Int(1));
+    assert_eq!(Article::sender(), Sender::of::<Article>());
+    Ok(())
 }

@@ -58,11 +58,11 @@ pub enum Error {
         model: &'static str,
     },
     /// A query that had to find one row found several (Django: `MultipleObjectsReturned`).
-    #[error("`get()` on `{model}` returned {count} rows, not exactly one")]
+    #[error("`get()` on `{model}` returned {} rows, not exactly one", rows_found(*.count))]
     MultipleObjectsReturned {
         /// The model's label, `app.model`.
         model: &'static str,
-        /// How many rows matched (counted up to a small limit).
+        /// How many rows matched, counted up to 21 (as Django does): 21 means "more than 20".
         count: usize,
     },
     /// Saves and deletes nested deeper than [`MAX_SAVE_DEPTH`](crate::model::MAX_SAVE_DEPTH):
@@ -182,6 +182,23 @@ pub enum Error {
         /// The alias of the database.
         alias: String,
     },
+    /// A write inside this transaction failed after changing rows, and it ran without a
+    /// savepoint of its own (a `save()` joins the caller's transaction directly), so what it
+    /// changed cannot be undone alone: the transaction can only roll back. Every statement fails
+    /// with this error until the `atomic` block that was open when the write failed ends, and
+    /// that block is rolled back (Django: "An error occurred in the current transaction. You
+    /// can't execute queries until the end of the 'atomic' block."). To go on after a failed
+    /// save, run it in its own `atomic` block: a savepoint.
+    #[error(
+        "the transaction on `{alias}` must be rolled back: {reason}; to recover from a failed \
+         save and go on, run the save in its own `atomic` block (a savepoint)"
+    )]
+    RollbackOnly {
+        /// The alias of the database.
+        alias: String,
+        /// The failure that left the transaction unusable.
+        reason: String,
+    },
     /// Any other error, boxed.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -211,6 +228,11 @@ impl Error {
 
     /// Builds the [`Error::Panic`] for a caught panic payload.
     pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
+        Error::from_panic_ref(&*payload)
+    }
+
+    /// As [`Error::from_panic`], leaving the payload to be resumed.
+    pub(crate) fn from_panic_ref(payload: &(dyn std::any::Any + Send)) -> Self {
         let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -255,6 +277,14 @@ impl From<fmt::Error> for Error {
 impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}
+    }
+}
+
+fn rows_found(count: usize) -> String {
+    if count > 20 {
+        "more than 20".to_owned()
+    } else {
+        count.to_string()
     }
 }
 

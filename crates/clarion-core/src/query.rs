@@ -35,7 +35,7 @@ use crate::db::{self, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
 use crate::model::signals::{post_delete, post_init, pre_delete};
 use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
-use crate::value::{FieldError, FieldType, Value, ValueRef};
+use crate::value::{FieldType, Value, ValueRef};
 
 /// How many rows [`QuerySet::get`] reads at most to tell "one" from "several" (Django's
 /// `MAX_GET_RESULTS` is 21 too).
@@ -739,19 +739,7 @@ impl<M: Model> Assignment<M> {
 
     /// What `save` checks and the database would not: `max_length`.
     fn validate(&self) -> Result<()> {
-        let field = &M::META.fields[self.field];
-        if let (Some(max), Value::Text(text)) = (field.max_length, &self.value) {
-            let length = text.chars().count();
-            if length > max {
-                return Err(model::validation::<M>(
-                    self.field,
-                    FieldError(format!(
-                        "{length} characters, more than its max_length of {max}"
-                    )),
-                ));
-            }
-        }
-        Ok(())
+        model::check_max_length::<M>(self.field, self.value.as_ref())
     }
 }
 

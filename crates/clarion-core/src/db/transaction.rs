@@ -16,6 +16,33 @@ use crate::{Error, Result};
 
 type Callback = Box<dyn FnOnce() -> Result<()> + Send + 'static>;
 
+type Conn = PooledConnection<SqliteConnectionManager>;
+
+/// How many statements a transaction keeps prepared outside `rusqlite`'s statement cache.
+const HOT_STATEMENTS: usize = 16;
+
+/// A statement a transaction runs often: a model's `INSERT`, `UPDATE` or `DELETE`, keyed by the
+/// address of its `&'static` SQL. Taking a statement from `rusqlite`'s cache hashes the SQL and
+/// copies it into a fresh `Arc<str>` on every call, which costs a quarter of a small insert;
+/// these are held prepared for as long as the transaction lasts.
+struct HotStatement<'c> {
+    key: usize,
+    uses: u32,
+    statement: Option<rusqlite::Statement<'c>>,
+}
+
+type Hot<'c> = RefCell<Vec<HotStatement<'c>>>;
+
+self_cell::self_cell! {
+    /// The connection of an open transaction and the statements held prepared on it, which
+    /// borrow it and are finalized before it goes back to the pool.
+    struct Held {
+        owner: Conn,
+        #[not_covariant]
+        dependent: Hot,
+    }
+}
+
 /// The outermost transaction a thread has open on one database, shared by every level nested in
 /// it. Lives in [`OPEN`] from `BEGIN` to `COMMIT`/`ROLLBACK`.
 struct State {
@@ -23,7 +50,11 @@ struct State {
     alias: String,
     /// Taken out when the outermost level ends, so the connection goes back to the pool even if a
     /// [`Transaction`] handle outlives the block.
-    conn: RefCell<Option<PooledConnection<SqliteConnectionManager>>>,
+    conn: RefCell<Option<Held>>,
+    /// Set when a write failed after changing rows inside this transaction without a savepoint of
+    /// its own (a `save()` joining the caller's block): the level that must roll back, and why.
+    /// Until that level ends, every statement fails with [`Error::RollbackOnly`].
+    rollback_only: RefCell<Option<(usize, String)>>,
     /// The innermost open level: 1 is the outermost transaction, 2 its first savepoint, ….
     depth: Cell<usize>,
     /// `on_commit` callbacks in registration order. A level records the length when it starts
@@ -175,19 +206,95 @@ impl Transaction {
     /// The connection, if this level is still open and SQLite has not rolled the transaction
     /// back on its own (after a disk-full or I/O error): running a statement then would write
     /// outside any transaction.
-    pub(crate) fn connection(&self) -> Result<Ref<'_, PooledConnection<SqliteConnectionManager>>> {
+    pub(crate) fn connection(&self) -> Result<Ref<'_, Conn>> {
+        Ok(Ref::map(self.held()?, Held::borrow_owner))
+    }
+
+    fn held(&self) -> Result<Ref<'_, Held>> {
         let closed = || Error::TransactionClosed {
             alias: self.state.alias.clone(),
         };
         if self.state.depth.get() < self.level {
             return Err(closed());
         }
-        let conn =
+        if let Some((_, reason)) = self.state.rollback_only.borrow().as_ref() {
+            return Err(Error::RollbackOnly {
+                alias: self.state.alias.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let held =
             Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| closed())?;
-        if conn.is_autocommit() {
+        if held.borrow_owner().is_autocommit() {
             return Err(closed());
         }
-        Ok(conn)
+        Ok(held)
+    }
+
+    /// As [`execute_bound`](Transaction::execute_bound), for SQL that lives for the whole program
+    /// (a model's statements): from its second use in this transaction, the statement is held
+    /// prepared instead of being taken from the statement cache.
+    pub(crate) fn execute_static(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+    ) -> Result<usize> {
+        let held = self.held()?;
+        held.with_dependent(|conn, hot| {
+            let key = sql.as_ptr() as usize;
+            let mut hot = hot.borrow_mut();
+            let at = match hot.iter().position(|h| h.key == key) {
+                Some(at) => Some(at),
+                None if hot.len() < HOT_STATEMENTS => {
+                    hot.push(HotStatement {
+                        key,
+                        uses: 0,
+                        statement: None,
+                    });
+                    Some(hot.len() - 1)
+                }
+                None => None,
+            };
+            if let Some(entry) = at.map(|at| &mut hot[at]) {
+                entry.uses += 1;
+                if entry.statement.is_none() && entry.uses > 1 {
+                    entry.statement = Some(conn.prepare(sql)?);
+                }
+                if let Some(statement) = entry.statement.as_mut() {
+                    bind_all(statement, bind)?;
+                    return Ok(statement.raw_execute()?);
+                }
+            }
+            let mut statement = conn.prepare_cached(sql)?;
+            bind_all(&mut statement, bind)?;
+            Ok(statement.raw_execute()?)
+        })
+    }
+
+    /// The number of rows changed on this connection so far: a failed write that changed none
+    /// leaves nothing to roll back.
+    pub(crate) fn total_changes(&self) -> Result<u64> {
+        Ok(self.connection()?.total_changes())
+    }
+
+    /// How many `on_commit` callbacks are registered: a failed save that is not rolled back
+    /// (it changed nothing) drops the ones it registered with [`Transaction::discard_on_commit`].
+    pub(crate) fn on_commit_len(&self) -> usize {
+        self.state.on_commit.borrow().len()
+    }
+
+    /// Drops the `on_commit` callbacks registered after the first `len`.
+    pub(crate) fn discard_on_commit(&self, len: usize) {
+        self.state.on_commit.borrow_mut().truncate(len);
+    }
+
+    /// Marks this level to be rolled back: a write that joined it without a savepoint failed
+    /// after changing rows. The first reason is kept.
+    pub(crate) fn set_rollback_only(&self, reason: String) {
+        let mut rollback_only = self.state.rollback_only.borrow_mut();
+        if rollback_only.is_none() {
+            *rollback_only = Some((self.level, reason));
+        }
     }
 }
 
@@ -201,7 +308,7 @@ impl fmt::Debug for Transaction {
 }
 
 fn bind_all(
-    statement: &mut rusqlite::CachedStatement<'_>,
+    statement: &mut rusqlite::Statement<'_>,
     bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
 ) -> Result<()> {
     statement.clear_bindings();
@@ -330,9 +437,10 @@ fn outermost<T>(
     let state = Rc::new(State {
         database_id: database.id(),
         alias: database.alias().to_owned(),
-        conn: RefCell::new(Some(conn)),
+        conn: RefCell::new(Some(Held::new(conn, |_| RefCell::new(Vec::new())))),
         depth: Cell::new(1),
         on_commit: RefCell::new(Vec::new()),
+        rollback_only: RefCell::new(None),
     });
     OPEN.with_borrow_mut(|open| open.push(Rc::clone(&state)));
     let tx = Transaction {
@@ -342,16 +450,22 @@ fn outermost<T>(
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(&tx)));
     OPEN.with_borrow_mut(|open| open.retain(|open| !Rc::ptr_eq(open, &state)));
     state.depth.set(0);
+    // Finalizes the held statements, then frees the connection from them.
     let conn = state
         .conn
         .borrow_mut()
         .take()
-        .expect("the connection is only taken here");
+        .expect("the connection is only taken here")
+        .into_owner();
     let rollback = || {
         // The block's own error (or panic) is what the caller needs; a failed ROLLBACK (for
         // instance when SQLite already rolled back) adds nothing to it.
         let _ = conn.execute_batch("ROLLBACK");
     };
+    if let Some((_, reason)) = state.rollback_only.take() {
+        rollback();
+        return rolled_back(outcome, &state.alias, reason);
+    }
     match outcome {
         Ok(Ok(_)) if conn.is_autocommit() => Err(Error::TransactionClosed {
             alias: state.alias.clone(),
@@ -395,7 +509,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
     state.depth.set(level - 1);
     let rollback = || {
         state.on_commit.borrow_mut().truncate(callbacks_before);
-        if let Some(conn) = state.conn.borrow().as_ref() {
+        if let Some(conn) = state.conn.borrow().as_ref().map(Held::borrow_owner) {
             // If SQLite already rolled the whole transaction back, there is no savepoint left;
             // the outer levels find out through `TransactionClosed`.
             let _ = conn.execute_batch(&format!(
@@ -403,13 +517,20 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
             ));
         }
     };
+    let marked_here = matches!(*state.rollback_only.borrow(), Some((marked, _)) if marked >= level);
+    if marked_here {
+        let (_, reason) = state.rollback_only.take().expect("checked above");
+        rollback();
+        return rolled_back(outcome, &state.alias, reason);
+    }
     match outcome {
         Ok(Ok(value)) => {
-            let released = state
-                .conn
-                .borrow()
-                .as_ref()
-                .map(|conn| run_cached(conn, &format!("RELEASE SAVEPOINT {savepoint}")));
+            let released = state.conn.borrow().as_ref().map(|held| {
+                run_cached(
+                    held.borrow_owner(),
+                    &format!("RELEASE SAVEPOINT {savepoint}"),
+                )
+            });
             match released {
                 Some(Ok(())) => Ok(value),
                 Some(Err(error)) => {
@@ -432,13 +553,28 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
     }
 }
 
+/// The result of a level that was marked rollback-only and has been rolled back: the block's own
+/// error if it returned one (usually the failed save's), else [`Error::RollbackOnly`], since
+/// what the block did was not kept.
+fn rolled_back<T>(
+    outcome: std::thread::Result<Result<T>>,
+    alias: &str,
+    reason: String,
+) -> Result<T> {
+    match outcome {
+        Ok(Ok(_)) => Err(Error::RollbackOnly {
+            alias: alias.to_owned(),
+            reason,
+        }),
+        Ok(Err(error)) => Err(error),
+        Err(payload) => panic::resume_unwind(payload),
+    }
+}
+
 /// Runs a statement that takes no parameters through the connection's statement cache: every
 /// `save()` inside a transaction opens and releases a savepoint, and parsing those two statements
 /// each time would cost as much as the insert itself.
-fn run_cached(
-    conn: &PooledConnection<SqliteConnectionManager>,
-    sql: &str,
-) -> rusqlite::Result<()> {
+fn run_cached(conn: &Conn, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.raw_execute().map(drop)
 }
 

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
 
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
@@ -151,16 +152,8 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
     let _depth = Depth::enter(meta.label)?;
     let sender = M::sender();
 
-    // Nobody listens: the write is one statement, atomic on its own, so it needs no savepoint of
-    // its own inside an open transaction.
-    if pre_save.surely_unheard(&sender)
-        && post_save.surely_unheard(&sender)
-        && let Some(tx) = db::current_transaction(using)
-    {
-        write(instance, &tx, update_fields.map(|_| &fields[..]), &options)?;
-        return Ok(());
-    }
-    db::atomic_using(using, |tx| {
+    let fields = update_fields.map(|_| &fields[..]);
+    in_transaction(using, |tx| {
         if !pre_save.surely_unheard(&sender) {
             pre_save.send(
                 sender,
@@ -173,7 +166,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
                 },
             )?;
         }
-        let created = write(instance, tx, update_fields.map(|_| &fields[..]), &options)?;
+        let created = write(instance, tx, fields, &options)?;
         if !post_save.surely_unheard(&sender) {
             post_save.send(
                 sender,
@@ -191,19 +184,59 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
     })
 }
 
+/// Runs a save or delete (its receivers and its writes) in one transaction.
+///
+/// Outside any transaction, that is a transaction of its own. Inside the caller's, it joins it
+/// *without* a savepoint: a savepoint per save costs SQLite more than the insert itself (its
+/// pages are copied to a sub-journal). If the save then fails after rows were changed, the
+/// caller's block is marked rollback-only ([`Error::RollbackOnly`]) and will be rolled back, so
+/// nothing half-written is ever committed; a caller that wants to go on after a failed save runs
+/// it in its own `atomic` block, as Django requires too. A failure that changed nothing (a
+/// `pre_save` receiver refusing the save) leaves the caller's transaction usable.
+fn in_transaction<T>(using: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    let Some(tx) = db::current_transaction(using) else {
+        return db::atomic_using(using, f);
+    };
+    let before = tx.total_changes()?;
+    let callbacks = tx.on_commit_len();
+    match panic::catch_unwind(AssertUnwindSafe(|| f(&tx))) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => {
+            if tx.total_changes().map_or(true, |now| now != before) {
+                tx.set_rollback_only(error.to_string());
+            } else {
+                // Kept usable: what the failed save queued for the commit must not run.
+                tx.discard_on_commit(callbacks);
+            }
+            Err(error)
+        }
+        Err(payload) => {
+            tx.set_rollback_only(format!(
+                "a save panicked: {}",
+                Error::from_panic_ref(&*payload)
+            ));
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
 /// Checks what the database would not: `max_length`.
 fn validate<M: Model>(instance: &M) -> Result<()> {
-    for (index, field) in M::META.fields.iter().enumerate() {
-        if let (Some(max), ValueRef::Text(text)) = (field.max_length, instance.__get(index)) {
-            let length = text.chars().count();
-            if length > max {
-                return Err(validation::<M>(
-                    index,
-                    FieldError(format!(
-                        "{length} characters, more than its max_length of {max}"
-                    )),
-                ));
-            }
+    (0..M::META.fields.len())
+        .try_for_each(|index| check_max_length::<M>(index, instance.__get(index)))
+}
+
+/// Refuses text longer than its field's `max_length` (in characters, as Django counts).
+pub(crate) fn check_max_length<M: Model>(field: usize, value: ValueRef<'_>) -> Result<()> {
+    if let (Some(max), ValueRef::Text(text)) = (M::META.fields[field].max_length, value) {
+        let length = text.chars().count();
+        if length > max {
+            return Err(validation::<M>(
+                field,
+                FieldError(format!(
+                    "{length} characters, more than its max_length of {max}"
+                )),
+            ));
         }
     }
     Ok(())
@@ -223,7 +256,7 @@ fn write<M: Model>(
     let has_pk = !instance.__get(pk).is_null();
     if has_pk && !options.force_insert {
         let updated = match update_fields {
-            None => tx.execute_bound(&statements.update_all, |bind| {
+            None => tx.execute_static(&statements.update_all, |bind| {
                 for index in (0..meta.fields.len()).filter(|&i| i != pk) {
                     bind(instance.__get(index))?;
                 }
@@ -253,11 +286,11 @@ fn write<M: Model>(
         )));
     }
     if has_pk {
-        tx.execute_bound(&statements.insert_all, |bind| {
+        tx.execute_static(&statements.insert_all, |bind| {
             (0..meta.fields.len()).try_for_each(|index| bind(instance.__get(index)))
         })?;
     } else if meta.pk_field().auto {
-        tx.execute_bound(&statements.insert_auto, |bind| {
+        tx.execute_static(&statements.insert_auto, |bind| {
             (0..meta.fields.len())
                 .filter(|&i| i != pk)
                 .try_for_each(|index| bind(instance.__get(index)))
@@ -301,7 +334,7 @@ pub(crate) fn delete_many<M: Model>(
     }
     let _depth = Depth::enter(meta.label)?;
     let sender = M::sender();
-    db::atomic_using(using, |tx| {
+    in_transaction(using, |tx| {
         if !pre_delete.surely_unheard(&sender) {
             for instance in instances.iter_mut() {
                 pre_delete.send(
@@ -318,7 +351,7 @@ pub(crate) fn delete_many<M: Model>(
         let mut deleted = Deleted::default();
         for instance in instances.iter() {
             let rows =
-                tx.execute_bound(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
+                tx.execute_static(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
             deleted.add(meta.label, rows);
         }
         if !post_delete.surely_unheard(&sender) {
