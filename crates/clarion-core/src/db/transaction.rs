@@ -239,6 +239,16 @@ impl Transaction {
         sql: &'static str,
         bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
     ) -> Result<usize> {
+        self.insert_static(sql, bind).map(|(rows, _)| rows)
+    }
+
+    /// As [`execute_static`](Transaction::execute_static), also returning the rowid of the last
+    /// row inserted (the key of an auto-increment `INSERT`).
+    pub(crate) fn insert_static(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+    ) -> Result<(usize, i64)> {
         let held = self.held()?;
         held.with_dependent(|conn, hot| {
             let key = sql.as_ptr() as usize;
@@ -262,12 +272,14 @@ impl Transaction {
                 }
                 if let Some(statement) = entry.statement.as_mut() {
                     bind_all(statement, bind)?;
-                    return Ok(statement.raw_execute()?);
+                    let rows = statement.raw_execute()?;
+                    return Ok((rows, conn.last_insert_rowid()));
                 }
             }
             let mut statement = conn.prepare_cached(sql)?;
             bind_all(&mut statement, bind)?;
-            Ok(statement.raw_execute()?)
+            let rows = statement.raw_execute()?;
+            Ok((rows, conn.last_insert_rowid()))
         })
     }
 
@@ -311,7 +323,7 @@ fn bind_all(
     statement: &mut rusqlite::Statement<'_>,
     bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
 ) -> Result<()> {
-    statement.clear_bindings();
+    // Every parameter is bound on every call, so the previous values need no clearing.
     let mut next = 1;
     bind(&mut |value| {
         statement.raw_bind_parameter(next, value)?;
