@@ -1,163 +1,207 @@
-//! The signals core of clarion in one program: `cargo run --example quickstart`.
+//! A small blog on an embedded SQLite file, with Django's model signals:
+//! `cargo run --example quickstart`.
 //!
-//! A shop sends `ORDER_PLACED` after each order. Three receivers are registered at link time with
-//! `#[receiver]`, more are connected at run time. Each step prints what the receivers did.
+//! - saving a new `User` creates its `Profile` in a `post_save` receiver, in the same transaction;
+//! - a `pre_save` receiver gives each `Post` a slug from its title;
+//! - one receiver without a sender logs every save of every model;
+//! - an `on = commit` receiver sends the welcome email only once the user is committed;
+//! - a failing receiver rolls the whole save back, and the error names it.
+//!
+//! Each step prints what the signals did.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
+use clarion::db::{self, Database};
+use clarion::models::Instance;
 use clarion::prelude::*;
-use clarion::{Error, Outcome};
 
-/// The arguments of [`ORDER_PLACED`] (Django: the keyword arguments of `send`).
-///
-/// They borrow from the caller for `'a`; receivers ask for them by name.
-#[derive(SignalArgs)]
-pub struct OrderPlaced<'a> {
-    /// The order's number.
-    pub order_id: u64,
-    /// Who placed the order.
-    pub customer: &'a str,
-    /// What was ordered.
-    pub items: &'a [&'a str],
-    /// The confirmation email; receivers add lines to it.
-    pub email: &'a mut Vec<String>,
+/// A user of the blog.
+#[derive(Model, Debug)]
+pub struct User {
+    /// Assigned by the database on the first save.
+    pub id: Option<i64>,
+    /// Unique, at most 30 characters.
+    #[model(unique, max_length = 30)]
+    pub username: String,
+    /// Where the welcome email goes.
+    pub email: String,
 }
 
-signal! {
-    /// Sent after an order is placed (Django: `order_placed = Signal()`).
-    pub static ORDER_PLACED: Signal<OrderPlaced>;
+/// Created for each new user by [`create_profile`].
+#[derive(Model, Debug)]
+pub struct Profile {
+    /// Assigned by the database.
+    pub id: Option<i64>,
+    /// The user's id (a foreign key once relations land).
+    #[model(unique)]
+    pub user_id: i64,
+    /// Free text.
+    #[model(default = String::from("Nothing here yet."))]
+    pub bio: String,
 }
 
-/// A sender: orders placed on the web site.
-pub struct WebShop;
+/// A blog post.
+#[derive(Model, Debug)]
+pub struct Post {
+    /// Assigned by the database.
+    pub id: Option<i64>,
+    /// The author's user id.
+    #[model(index)]
+    pub author_id: i64,
+    /// At most 80 characters.
+    #[model(max_length = 80)]
+    pub title: String,
+    /// Set from the title by [`slugify`] when empty.
+    #[model(unique)]
+    pub slug: String,
+    /// Whether readers can see it.
+    pub published: bool,
+}
 
-/// Another sender: orders taken on the phone.
-pub struct PhoneDesk;
-
-// Priority 10 runs before the default 0. Returning an error stops `send`.
-#[receiver(ORDER_PLACED, priority = 10)]
-fn check_stock(order_id: u64, items: &[&str]) -> Result<(), Error> {
-    if let Some(missing) = items.iter().find(|item| **item == "unicorn") {
-        return Err(format!("order {order_id}: {missing} is out of stock").into());
+// Django: @receiver(post_save, sender=User) def create_profile(sender, instance, created, raw, **kw)
+#[receiver(post_save, sender = User)]
+fn create_profile(instance: &User, created: bool, raw: bool) -> clarion::Result<()> {
+    if created && !raw {
+        let mut profile = Profile {
+            id: None,
+            user_id: instance.id.expect("saved users have an id"),
+            bio: format!("{} writes here.", instance.username),
+        };
+        // Runs inside the user's save transaction: if anything fails later, neither is kept.
+        profile.save()?;
+        println!(
+            "  post_save(User)    created profile #{:?}",
+            profile.id.unwrap_or_default()
+        );
     }
-    println!("  check_stock     all {} item(s) in stock", items.len());
     Ok(())
 }
 
-// No `sender = …`: hears every sender. Takes only the arguments it needs, in any order;
-// `&mut Vec<String>` borrows the `&mut` argument.
-#[receiver(ORDER_PLACED)]
-fn thank_customer(email: &mut Vec<String>, customer: &str) {
-    email.push(format!("Thank you for your order, {customer}!"));
-    println!("  thank_customer  added a thank-you line to the email");
+// Django: @receiver(pre_save, sender=Post)
+#[receiver(pre_save, sender = Post)]
+fn slugify(instance: &mut Post) -> clarion::Result<()> {
+    if instance.title.trim().is_empty() {
+        return Err("a post needs a title".into());
+    }
+    if instance.slug.is_empty() {
+        instance.slug = instance
+            .title
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        println!("  pre_save(Post)     slug set to {:?}", instance.slug);
+    }
+    Ok(())
 }
 
-// Hears only orders sent by `WebShop`. `sender` is the reserved name for the sender itself.
-#[receiver(ORDER_PLACED, sender = WebShop)]
-fn web_coupon(sender: Sender, order_id: u64, email: &mut Vec<String>) {
-    email.push(format!("Your coupon: WEB-{order_id}"));
-    println!("  web_coupon      added a coupon (sender: {sender})");
+// No sender: hears every model, through the dynamic view of the instance. Priority 10 runs it
+// before the receivers of priority 0 (the default).
+#[receiver(post_save, priority = 10)]
+fn log_every_save(instance: &dyn Instance, created: bool) {
+    let verb = if created { "inserted" } else { "updated" };
+    println!(
+        "  post_save(*)       {verb} {} pk={}",
+        instance.meta().label,
+        instance.pk()
+    );
 }
 
-/// Counts orders for as long as it lives; connected weakly below.
-#[derive(Default)]
-struct Metrics {
-    orders: AtomicU32,
+// Runs after the outermost transaction commits, never after a rollback.
+#[receiver(post_save, sender = User, on = commit)]
+fn send_welcome_email(instance: &User, created: bool) {
+    if created {
+        println!(
+            "  on commit          welcome email sent to {}",
+            instance.email
+        );
+    }
 }
 
-/// Sends one order from `sender` and prints the email the receivers wrote.
-fn place(sender: Sender, order_id: u64, items: &[&str]) -> Result<(), Error> {
-    let mut email = Vec::new();
-    let mut args = OrderPlaced {
-        order_id,
-        customer: "Ada",
-        items,
-        email: &mut email,
+#[receiver(pre_delete, sender = Post)]
+fn before_delete(instance: &Post) {
+    println!("  pre_delete(Post)   deleting {:?}", instance.title);
+}
+
+fn main() -> clarion::Result<()> {
+    let path = std::env::temp_dir().join("clarion-quickstart.db");
+    let _ = std::fs::remove_file(&path);
+    db::register(Database::open(&format!("sqlite://{}", path.display()))?);
+
+    println!("migrate()");
+    let migrated = clarion::migrate()?;
+    println!("  created tables {:?}", migrated.created);
+
+    println!("\nsave a new user");
+    let mut ada = User {
+        id: None,
+        username: "ada".into(),
+        email: "ada@example.com".into(),
     };
-    let result = ORDER_PLACED.send(sender, &mut args);
-    println!("  email: {email:?}");
-    result.map(|_| ())
-}
+    ada.save()?;
 
-fn main() -> Result<(), Error> {
-    println!("1. A web order: every receiver runs, highest priority first");
-    place(Sender::of::<WebShop>(), 1, &["tea", "scones"])?;
-
-    println!("\n2. A phone order: web_coupon listens to WebShop only");
-    place(Sender::of::<PhoneDesk>(), 2, &["tea"])?;
-
-    println!("\n3. A receiver fails: `send` stops there and names it");
-    let error = place(Sender::of::<WebShop>(), 3, &["tea", "unicorn"]).unwrap_err();
-    println!("  send returned: {error}");
-    if let Error::Receiver {
-        signal, receiver, ..
-    } = &error
-    {
-        println!("  signal: {signal}, receiver: {receiver}");
-    }
-    println!("  (thank_customer and web_coupon did not run, as with Django's `send`)");
-
-    println!("\n4. `send_robust` runs every receiver and reports each outcome");
-    let mut email = Vec::new();
-    let outcomes = ORDER_PLACED.send_robust(
-        Sender::of::<WebShop>(),
-        &mut OrderPlaced {
-            order_id: 4,
-            customer: "Ada",
-            items: &["unicorn"],
-            email: &mut email,
-        },
-    );
-    for Outcome {
-        receiver, result, ..
-    } in &outcomes
-    {
-        match result {
-            Ok(()) => println!("  ok     {receiver}"),
-            Err(error) => println!("  error  {error}"),
-        }
+    println!("\nsave two posts");
+    let author_id = ada.id.expect("saved");
+    for title in ["Hello, World!", "Signals in Rust"] {
+        let mut post = Post {
+            id: None,
+            author_id,
+            title: title.into(),
+            slug: String::new(),
+            published: true,
+        };
+        post.save()?;
     }
 
-    println!("\n5. Runtime connections: connect_with, dispatch_uid, disconnect");
-    let audit = ORDER_PLACED.connect_with(
-        Connect::new().dispatch_uid("audit-log").priority(-10),
-        |sender, args: &mut OrderPlaced| {
-            println!(
-                "  audit-log       order {} from {}",
-                args.order_id,
-                sender.name()
-            );
-        },
-    );
-    // Same `dispatch_uid` (and sender): nothing is connected, the first receiver's id comes back.
-    let again = ORDER_PLACED.connect_with(
-        Connect::new().dispatch_uid("audit-log"),
-        |_sender, _args: &mut OrderPlaced| println!("  never printed"),
-    );
-    println!("  connected audit-log as {audit}; connecting it again returned {again}");
-    assert_eq!(audit, again);
-    place(Sender::of::<PhoneDesk>(), 5, &["tea"])?;
-    let was_connected = ORDER_PLACED.disconnect(audit);
-    println!("  disconnect({audit}) returned {was_connected}");
-    place(Sender::of::<PhoneDesk>(), 6, &["tea"])?;
+    println!("\nupdate one field of the user (update_fields)");
+    ada.email = "ada@lovelace.example".into();
+    ada.save_with(SaveOptions::new().update_fields(&["email"]))?;
 
-    println!("\n6. A weak connection lives as long as its Arc");
-    let metrics = Arc::new(Metrics::default());
-    ORDER_PLACED.connect_weak(
-        &metrics,
-        Connect::new().sender::<PhoneDesk>(),
-        |metrics: &Metrics, _sender, _args: &mut OrderPlaced| {
-            let n = metrics.orders.fetch_add(1, Ordering::Relaxed) + 1;
-            println!("  metrics         {n} phone order(s) counted");
-        },
-    );
-    place(Sender::of::<PhoneDesk>(), 7, &["tea"])?;
-    println!("  receivers connected: {}", ORDER_PLACED.receivers().len());
-    drop(metrics);
-    println!("  dropped the Arc of Metrics");
-    place(Sender::of::<PhoneDesk>(), 8, &["tea"])?;
-    println!("  receivers connected: {}", ORDER_PLACED.receivers().len());
+    println!("\na failing receiver rolls the whole save back");
+    let mut untitled = Post {
+        id: None,
+        author_id,
+        title: "   ".into(),
+        slug: String::new(),
+        published: false,
+    };
+    match untitled.save() {
+        Ok(()) => unreachable!("slugify refuses posts without a title"),
+        Err(error) => println!("  error: {error}"),
+    }
 
+    println!("\nthe user and the profile are one transaction: a later failure undoes both");
+    let grace = db::atomic(|_| {
+        let mut grace = User {
+            id: None,
+            username: "grace".into(),
+            email: "grace@example.com".into(),
+        };
+        grace.save()?;
+        Err::<User, _>(clarion::Error::msg("changed our mind"))
+    });
+    println!("  atomic returned: {}", grace.unwrap_err());
+
+    println!("\nquery");
+    let posts = Post::objects()
+        .filter(Post::AUTHOR_ID.eq(author_id))
+        .order_by(Post::TITLE.asc())
+        .all()?;
+    for post in &posts {
+        println!("  {:<20} /{}", post.title, post.slug);
+    }
+    println!(
+        "  users: {}, profiles: {}",
+        User::objects().count()?,
+        Profile::objects().count()?
+    );
+
+    println!("\ndelete the posts (a query set delete sends the signals per post)");
+    let deleted = Post::objects()
+        .filter(Post::AUTHOR_ID.eq(author_id))
+        .delete()?;
+    println!("  deleted {} row(s)", deleted.total);
+
+    println!("\nfixture of what is left (Django's dumpdata format)");
+    println!("{}", clarion::fixtures::dump(&[])?);
     Ok(())
 }
