@@ -185,6 +185,7 @@ pub use clarion_macros::Model;
 /// ```text
 /// #[receiver(SIGNAL)]
 /// #[receiver([SIGNAL_A, SIGNAL_B], sender = Type, dispatch_uid = "…", priority = N)]
+/// #[receiver(post_save, sender = Model, on = commit)]
 /// ```
 ///
 /// | key | meaning | default |
@@ -193,6 +194,7 @@ pub use clarion_macros::Model;
 /// | `sender = Type` | hear only sends from `Type` (or from a sender naming it as a parent) | every sender |
 /// | `dispatch_uid = "…"` | connect once per sender under this id: the first receiver in order wins | none |
 /// | `priority = N` | an `i32`; higher runs earlier | `0` |
+/// | `on = commit` | for `post_save`/`post_delete`: run after the outermost transaction commits, never after a rollback, with owned copies of the arguments (no `tx`) | run inside the transaction |
 ///
 /// **Parameters are matched by name** to the fields of the signal's argument struct, like
 /// Django's kwargs: take any subset, in any order, by reference (`&T`, `&mut T` when the
@@ -283,6 +285,7 @@ pub mod prelude {
         pre_save,
     };
     pub use crate::models::{Instance, SaveOptions};
+    pub use crate::query::{Filter, QuerySet};
     pub use crate::{Connect, Model, Sender, Signal, SignalArgs, receiver, signal};
 }
 
@@ -295,6 +298,11 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/transactions.md")]
 struct TransactionsGuideDoctests;
+
+// And those of the models guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/models.md")]
+struct ModelsGuideDoctests;
 
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]
