@@ -1,4 +1,4 @@
-//! Query sets, on hand-written models (see `support/query_model.rs`).
+//! Query sets, on the models of `support/query_model.rs`.
 //!
 //! Each test opens its own in-memory database under its own alias and runs its query sets
 //! there with `.using(alias)`: tests run in parallel threads of this one binary.

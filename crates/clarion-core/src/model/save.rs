@@ -10,6 +10,7 @@ use super::signals::{
 use super::{InstanceMut, Model, sql, unknown_field, validation};
 use crate::db::{self, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
+use crate::signal::Signal;
 use crate::value::{FieldError, ValueRef};
 
 /// How deep saves and deletes may nest on one thread (a receiver saving another model nests one
@@ -343,9 +344,13 @@ pub(crate) fn delete_many<M: Model>(
     let _depth = Depth::enter(meta.label)?;
     let sender = M::sender();
     in_transaction(using, |tx| {
-        if !pre_delete.surely_unheard(&sender) {
-            for instance in instances.iter_mut() {
-                pre_delete.send(
+        // Django's collector order: every pre_delete, the deletes, every post_delete.
+        let announce = |signal: &Signal<Delete<'static>>, instances: &mut [M]| -> Result<()> {
+            if signal.surely_unheard(&sender) {
+                return Ok(());
+            }
+            for instance in instances {
+                signal.send(
                     sender,
                     &mut Delete {
                         instance: InstanceMut::new(instance),
@@ -355,26 +360,16 @@ pub(crate) fn delete_many<M: Model>(
                     },
                 )?;
             }
-        }
+            Ok(())
+        };
+        announce(&pre_delete, instances)?;
         let mut deleted = Deleted::default();
         for instance in instances.iter() {
             let rows =
                 tx.execute_static(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
             deleted.add(meta.label, rows);
         }
-        if !post_delete.surely_unheard(&sender) {
-            for instance in instances.iter_mut() {
-                post_delete.send(
-                    sender,
-                    &mut Delete {
-                        instance: InstanceMut::new(instance),
-                        using,
-                        origin,
-                        tx,
-                    },
-                )?;
-            }
-        }
+        announce(&post_delete, instances)?;
         Ok(deleted)
     })
 }
