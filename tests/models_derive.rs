@@ -15,20 +15,10 @@ use clarion::models::{FieldMeta, ModelMeta, models};
 use clarion::prelude::*;
 use clarion::{ColumnType, Error, Value};
 
-/// The derived twin of `manual_model::Article`: its `META` must equal the hand-written one.
-mod twin {
-    use clarion::Model;
-
-    #[derive(Model, Debug, Clone, PartialEq)]
-    pub(crate) struct Article {
-        pub(crate) id: Option<i64>,
-        #[model(max_length = 20)]
-        pub(crate) title: String,
-        #[model(unique)]
-        pub(crate) slug: String,
-        pub(crate) views: Option<i64>,
-    }
-}
+/// The derived twin of `manual_model::Article` (its `META` must equal the hand-written one), and
+/// `Note`, the query tests' model with a chosen key and renamed columns.
+#[path = "support/query_model.rs"]
+mod twin;
 
 /// Every supported field type but dates and UUIDs (behind features).
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -404,6 +394,11 @@ fn column_handles_name_their_field() {
     assert_eq!(twin::Article::TITLE.index(), 1);
     assert_eq!(twin::Article::TITLE.meta().max_length, Some(20));
     assert_eq!(twin::Article::VIEWS.meta().name, "views");
+    // A key the user chooses is not auto-increment, and `db_column` renames the column only.
+    let note = <twin::Note as Model>::META;
+    assert!(note.pk_field().primary_key && !note.pk_field().auto);
+    assert_eq!(twin::Note::SCORE.meta().column, "order");
+    assert_eq!(twin::Note::SCORE.meta().name, "score");
     assert_eq!(BlogPost::BODY.meta().column, "body_text");
     assert_eq!(format!("{:?}", BlogPost::NOTE), "blog.blogpost.note");
     // Typed: the handle's value type is the field's.

@@ -1,6 +1,7 @@
-// The models of the query set tests: `Article` is the shape of `support/manual_model.rs`'s
-// hand-written model, and `Note` covers the field types `Article` lacks (a key the user chooses,
-// nullable text in a column named `text`, bool, a float in a column named `order`, an SQL keyword).
+// The derived models shared by the query set tests and the derive tests: `Article` is the shape
+// of `support/manual_model.rs`'s hand-written model, and `Note` covers the field types `Article`
+// lacks (a key the user chooses, nullable text in a column named `text`, bool, a float in a column
+// named `order`, an SQL keyword).
 
 use clarion::prelude::*;
 
