@@ -308,6 +308,42 @@ fn a_transaction_used_after_its_block_is_closed() {
 }
 
 #[test]
+fn a_block_whose_own_sql_ends_the_transaction_writes_nothing_more() {
+    let alias = fresh("ended_by_caller");
+    // The caller's `ROLLBACK` ends SQLite's transaction inside an open block: any later
+    // statement would run in autocommit mode and be kept whatever the block decides, so it is
+    // refused, on this level and on a nested one.
+    let outcome = db::atomic_using(alias, |tx| {
+        insert(tx, "rolled back by the caller")?;
+        tx.execute_batch("ROLLBACK")?;
+        let nested = db::atomic_using(alias, |tx| insert(tx, "nested"));
+        assert!(
+            matches!(&nested, Err(Error::TransactionClosed { .. })),
+            "{nested:?}"
+        );
+        insert(tx, "after the rollback")
+    });
+    assert!(
+        matches!(&outcome, Err(Error::TransactionClosed { alias: a }) if a == alias),
+        "{outcome:?}"
+    );
+    assert!(names(alias).is_empty());
+
+    let outcome = db::atomic_using(alias, |tx| {
+        db::atomic_using(alias, |tx| tx.execute_batch("COMMIT"))?;
+        insert(tx, "after the commit")
+    });
+    assert!(
+        matches!(&outcome, Err(Error::TransactionClosed { .. })),
+        "{outcome:?}"
+    );
+    assert!(names(alias).is_empty());
+    // The connection goes back to the pool usable.
+    db::atomic_using(alias, |tx| insert(tx, "later")).unwrap();
+    assert_eq!(names(alias), ["later"]);
+}
+
+#[test]
 fn database_atomic_runs_on_an_unregistered_database() {
     let database = Database::open_as("unregistered_direct", "sqlite::memory:").unwrap();
     let count = database

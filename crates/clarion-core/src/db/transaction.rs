@@ -55,6 +55,13 @@ struct State {
     /// its own (a `save()` joining the caller's block): the level that must roll back, and why.
     /// Until that level ends, every statement fails with [`Error::RollbackOnly`].
     rollback_only: RefCell<Option<(usize, String)>>,
+    /// Set once SQLite is found outside the transaction although the block is still open: it
+    /// rolled back on its own after an error (disk full, I/O), or the caller's own SQL ended it.
+    /// Every statement then fails with [`Error::TransactionClosed`], since it would run in
+    /// autocommit mode, outside any transaction. Checked after each statement that could have
+    /// ended the transaction (a failed one, or SQL the caller wrote) rather than before every
+    /// statement, which would cost a call into SQLite per statement on the write path.
+    ended: Cell<bool>,
     /// The innermost open level: 1 is the outermost transaction, 2 its first savepoint, ….
     depth: Cell<usize>,
     /// `on_commit` callbacks in registration order. A level records the length when it starts
@@ -105,14 +112,12 @@ impl Transaction {
     /// The statement is prepared once per connection and cached, so running the same SQL again
     /// costs no parsing.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
-        let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql)?;
-        Ok(statement.execute(params)?)
+        self.run_user_sql(|conn| Ok(conn.prepare_cached(sql)?.execute(params)?))
     }
 
     /// Executes several `;`-separated statements that take no parameters, such as a schema.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        Ok(self.connection()?.execute_batch(sql)?)
+        self.run_user_sql(|conn| Ok(conn.execute_batch(sql)?))
     }
 
     /// Runs a query expected to return at least one row and maps the first with `f`.
@@ -123,9 +128,7 @@ impl Transaction {
         P: Params,
         F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     {
-        let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql)?;
-        Ok(statement.query_row(params, f)?)
+        self.run_user_sql(|conn| Ok(conn.prepare_cached(sql)?.query_row(params, f)?))
     }
 
     /// Runs a query and maps every row with `f`.
@@ -134,10 +137,11 @@ impl Transaction {
         P: Params,
         F: FnMut(&Row<'_>) -> rusqlite::Result<T>,
     {
-        let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql)?;
-        let rows = statement.query_map(params, f)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+        self.run_user_sql(|conn| {
+            let mut statement = conn.prepare_cached(sql)?;
+            let rows = statement.query_map(params, f)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+        })
     }
 
     /// Runs one statement, prepared once per connection and cached, with the parameters `bind`
@@ -145,30 +149,32 @@ impl Transaction {
     pub(crate) fn execute_bound(
         &self,
         sql: &str,
-        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<usize> {
-        let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql)?;
-        bind_all(&mut statement, bind)?;
-        Ok(statement.raw_execute()?)
+        self.run(|conn| {
+            let mut statement = conn.prepare_cached(sql)?;
+            bind_all(&mut statement, bind)?;
+            Ok(statement.raw_execute()?)
+        })
     }
 
     /// Runs a query with the parameters `bind` passes and reads every row with `read`.
     pub(crate) fn query_bound<T>(
         &self,
         sql: &str,
-        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
         mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql)?;
-        bind_all(&mut statement, bind)?;
-        let mut rows = statement.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(read(&super::sqlite_value::SqliteRow(row))?);
-        }
-        Ok(out)
+        self.run(|conn| {
+            let mut statement = conn.prepare_cached(sql)?;
+            bind_all(&mut statement, bind)?;
+            let mut rows = statement.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(read(&super::sqlite_value::SqliteRow(row))?);
+            }
+            Ok(out)
+        })
     }
 
     /// The rowid of the last row inserted on this connection (the `id` of an auto-increment
@@ -203,18 +209,43 @@ impl Transaction {
         self.state.on_commit.borrow_mut().push(Box::new(f));
     }
 
-    /// The connection, if this level is still open and SQLite has not rolled the transaction
-    /// back on its own (after a disk-full or I/O error): running a statement then would write
-    /// outside any transaction.
-    pub(crate) fn connection(&self) -> Result<Ref<'_, Conn>> {
+    /// The connection, if this level is still open and SQLite has not left the transaction
+    /// (see [`State::ended`]): running a statement then would write outside any transaction.
+    fn connection(&self) -> Result<Ref<'_, Conn>> {
         Ok(Ref::map(self.held()?, Held::borrow_owner))
+    }
+
+    /// Runs statements the crate itself built (a model's or a query set's), which cannot end
+    /// the transaction unless they fail.
+    fn run<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        let conn = self.connection()?;
+        let outcome = f(&conn);
+        if outcome.is_err() {
+            self.note_if_ended(&conn);
+        }
+        outcome
+    }
+
+    /// Runs SQL the caller wrote, which may end the transaction whether or not it fails.
+    fn run_user_sql<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        let conn = self.connection()?;
+        let outcome = f(&conn);
+        self.note_if_ended(&conn);
+        outcome
+    }
+
+    /// Records that SQLite is back in autocommit mode while this transaction is open.
+    fn note_if_ended(&self, conn: &rusqlite::Connection) {
+        if conn.is_autocommit() {
+            self.state.ended.set(true);
+        }
     }
 
     fn held(&self) -> Result<Ref<'_, Held>> {
         let closed = || Error::TransactionClosed {
             alias: self.state.alias.clone(),
         };
-        if self.state.depth.get() < self.level {
+        if self.state.depth.get() < self.level || self.state.ended.get() {
             return Err(closed());
         }
         if let Some((_, reason)) = self.state.rollback_only.borrow().as_ref() {
@@ -223,12 +254,7 @@ impl Transaction {
                 reason: reason.clone(),
             });
         }
-        let held =
-            Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| closed())?;
-        if held.borrow_owner().is_autocommit() {
-            return Err(closed());
-        }
-        Ok(held)
+        Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| closed())
     }
 
     /// As [`execute_bound`](Transaction::execute_bound), for SQL that lives for the whole program
@@ -237,7 +263,7 @@ impl Transaction {
     pub(crate) fn execute_static(
         &self,
         sql: &'static str,
-        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<usize> {
         self.insert_static(sql, bind).map(|(rows, _)| rows)
     }
@@ -247,10 +273,10 @@ impl Transaction {
     pub(crate) fn insert_static(
         &self,
         sql: &'static str,
-        bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<(usize, i64)> {
         let held = self.held()?;
-        held.with_dependent(|conn, hot| {
+        let outcome = held.with_dependent(|conn, hot| {
             let key = sql.as_ptr() as usize;
             let mut hot = hot.borrow_mut();
             let at = match hot.iter().position(|h| h.key == key) {
@@ -280,7 +306,11 @@ impl Transaction {
             bind_all(&mut statement, bind)?;
             let rows = statement.raw_execute()?;
             Ok((rows, conn.last_insert_rowid()))
-        })
+        });
+        if outcome.is_err() {
+            self.note_if_ended(held.borrow_owner());
+        }
+        outcome
     }
 
     /// The number of rows changed on this connection so far: a failed write that changed none
@@ -289,10 +319,12 @@ impl Transaction {
         Ok(self.connection()?.total_changes())
     }
 
-    /// How many `on_commit` callbacks are registered: a failed save that is not rolled back
-    /// (it changed nothing) drops the ones it registered with [`Transaction::discard_on_commit`].
-    pub(crate) fn on_commit_len(&self) -> usize {
-        self.state.on_commit.borrow().len()
+    /// Where a save joining this transaction starts: the rows changed so far and the number of
+    /// `on_commit` callbacks, to tell afterwards whether a failed save changed anything and
+    /// which callbacks it registered.
+    pub(crate) fn mark(&self) -> Result<(u64, usize)> {
+        let changes = self.connection()?.total_changes();
+        Ok((changes, self.state.on_commit.borrow().len()))
     }
 
     /// Drops the `on_commit` callbacks registered after the first `len`.
@@ -321,15 +353,55 @@ impl fmt::Debug for Transaction {
 
 fn bind_all(
     statement: &mut rusqlite::Statement<'_>,
-    bind: impl FnOnce(&mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()>,
+    bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
 ) -> Result<()> {
     // Every parameter is bound on every call, so the previous values need no clearing.
-    let mut next = 1;
-    bind(&mut |value| {
-        statement.raw_bind_parameter(next, value)?;
-        next += 1;
+    bind(&mut Binder { statement, next: 1 })
+}
+
+/// Binds a statement's parameters, in order: what the `bind` closures of
+/// [`Transaction::execute_bound`] and its siblings are given. A concrete type rather than a
+/// `dyn FnMut`, so that binding a model's fields compiles to straight-line calls.
+pub(crate) struct Binder<'s, 'c> {
+    statement: &'s mut rusqlite::Statement<'c>,
+    next: usize,
+}
+
+impl Binder<'_, '_> {
+    /// Binds the next parameter.
+    ///
+    /// Small enough to inline where a model's fields are bound, where the kind of each field's
+    /// value is known at compile time and the `match` disappears: the common kinds then bind
+    /// through a direct call with their own type.
+    #[inline(always)]
+    pub(crate) fn bind(&mut self, value: ValueRef<'_>) -> Result<()> {
+        match value {
+            ValueRef::Text(text) => self.bind_text(text),
+            ValueRef::Int(int) => self.bind_int(int),
+            other => self.bind_other(other),
+        }
+    }
+
+    #[inline(never)]
+    fn bind_text(&mut self, text: &str) -> Result<()> {
+        self.statement.raw_bind_parameter(self.next, text)?;
+        self.next += 1;
         Ok(())
-    })
+    }
+
+    #[inline(never)]
+    fn bind_int(&mut self, int: i64) -> Result<()> {
+        self.statement.raw_bind_parameter(self.next, int)?;
+        self.next += 1;
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn bind_other(&mut self, value: ValueRef<'_>) -> Result<()> {
+        self.statement.raw_bind_parameter(self.next, value)?;
+        self.next += 1;
+        Ok(())
+    }
 }
 
 /// Runs `f` in a transaction on the [`default`](super::default) database (Django:
@@ -453,6 +525,7 @@ fn outermost<T>(
         depth: Cell::new(1),
         on_commit: RefCell::new(Vec::new()),
         rollback_only: RefCell::new(None),
+        ended: Cell::new(false),
     });
     OPEN.with_borrow_mut(|open| open.push(Rc::clone(&state)));
     let tx = Transaction {
@@ -510,7 +583,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
         state: Rc::clone(&state),
         level: level - 1,
     };
-    run_cached(&*tx.connection()?, &format!("SAVEPOINT {savepoint}"))?;
+    tx.run(|conn| Ok(run_cached(conn, &format!("SAVEPOINT {savepoint}"))?))?;
     state.depth.set(level);
     let callbacks_before = state.on_commit.borrow().len();
     let tx = Transaction {
@@ -527,6 +600,9 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
             let _ = conn.execute_batch(&format!(
                 "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
             ));
+            if conn.is_autocommit() {
+                state.ended.set(true);
+            }
         }
     };
     let marked_here = matches!(*state.rollback_only.borrow(), Some((marked, _)) if marked >= level);
@@ -547,6 +623,12 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
                 Some(Ok(())) => Ok(value),
                 Some(Err(error)) => {
                     rollback();
+                    if state.ended.get() {
+                        // The block's own SQL ended the transaction, savepoints and all.
+                        return Err(Error::TransactionClosed {
+                            alias: state.alias.clone(),
+                        });
+                    }
                     Err(error.into())
                 }
                 None => Err(Error::TransactionClosed {
