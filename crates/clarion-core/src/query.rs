@@ -31,7 +31,7 @@ use std::ops::{BitAnd, BitOr, Not};
 
 use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQueryBuilder};
 
-use crate::db::{self, DEFAULT_ALIAS, Transaction};
+use crate::db::{self, Binder, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
 use crate::model::signals::{post_delete, post_init, pre_delete};
 use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
@@ -1184,7 +1184,7 @@ impl<'q> Compiled<'q> {
         })
     }
 
-    fn bind(&self, bind: &mut dyn FnMut(ValueRef<'_>) -> Result<()>) -> Result<()> {
-        self.values().try_for_each(|value| bind(value?))
+    fn bind(&self, binder: &mut Binder<'_, '_>) -> Result<()> {
+        self.values().try_for_each(|value| binder.bind(value?))
     }
 }

@@ -32,7 +32,7 @@ mod transaction;
 pub use database::{
     BUSY_TIMEOUT, DEFAULT_ALIAS, Database, database, default, register, registered_aliases,
 };
-pub(crate) use transaction::read_using;
+pub(crate) use transaction::{Binder, read_using};
 pub use transaction::{Transaction, atomic, atomic_using, current_transaction};
 
 /// The SQLite driver, for its value and row types (`clarion::db::rusqlite::types::Value`, …)

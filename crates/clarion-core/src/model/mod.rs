@@ -16,6 +16,7 @@ pub mod signals;
 pub(crate) mod sql;
 
 pub use meta::{FieldMeta, ModelMeta};
+
 pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
@@ -47,9 +48,25 @@ pub trait Model: Send + Sized + 'static {
     #[doc(hidden)]
     fn __get(&self, field: usize) -> ValueRef<'_>;
 
+    /// Not public API: shows `visitor` every field's number and value, in order, stopping at
+    /// the first error. The derive writes it out field by field, so that binding a model's
+    /// fields to a statement is straight-line code rather than a [`Model::__get`] per field.
+    #[doc(hidden)]
+    #[inline]
+    fn __each_value<V: FieldVisitor>(&self, visitor: &mut V) -> Result<(), V::Error> {
+        (0..Self::META.fields.len()).try_for_each(|field| visitor.visit(field, self.__get(field)))
+    }
+
     /// Not public API: sets field number `field`.
     #[doc(hidden)]
     fn __set(&mut self, field: usize, value: ValueRef<'_>) -> Result<(), FieldError>;
+
+    /// Not public API: sets the auto-increment primary key the database just assigned.
+    #[doc(hidden)]
+    #[inline]
+    fn __set_auto_key(&mut self, id: i64) -> Result<(), FieldError> {
+        self.__set(Self::META.pk, ValueRef::Int(id))
+    }
 
     /// Not public API: builds an instance from a row whose columns are the fields, in order.
     #[doc(hidden)]
@@ -110,6 +127,18 @@ pub trait Model: Send + Sized + 'static {
     fn objects() -> crate::query::QuerySet<Self> {
         crate::query::QuerySet::new()
     }
+}
+
+/// Not public API: what [`Model::__each_value`] shows each field to. A trait rather than a
+/// closure so that its `visit` can be inlined into the derive's field-by-field code, where the
+/// kind of each value is known at compile time.
+#[doc(hidden)]
+pub trait FieldVisitor {
+    /// What stops the visit.
+    type Error;
+
+    /// Sees field number `field` with its value.
+    fn visit(&mut self, field: usize, value: ValueRef<'_>) -> Result<(), Self::Error>;
 }
 
 /// A row of a query result, as [`Model::__from_row`] reads it: one value per field, in order.

@@ -2,13 +2,14 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
-use super::{InstanceMut, Model, sql, unknown_field, validation};
-use crate::db::{self, DEFAULT_ALIAS, Transaction};
+use super::{FieldVisitor, InstanceMut, Model, sql, unknown_field, validation};
+use crate::db::{self, Binder, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 use crate::value::{FieldError, ValueRef};
@@ -150,21 +151,23 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
     }
     let update_fields = options.update_fields.map(|_| &names[..]);
     let using = options.using.unwrap_or(DEFAULT_ALIAS);
-    let _depth = Depth::enter(meta.label)?;
     let sender = M::sender();
-
     let fields = update_fields.map(|_| &fields[..]);
     // Nobody listens: the write is one statement, atomic on its own (SQLite undoes a statement
-    // that fails), so inside an open transaction it needs no bookkeeping at all.
-    if pre_save.surely_unheard(&sender)
-        && post_save.surely_unheard(&sender)
+    // that fails), so inside an open transaction it needs no bookkeeping at all; and with no
+    // receiver to save again, no depth to count either.
+    let pre_heard = !pre_save.surely_unheard(&sender);
+    let post_heard = !post_save.surely_unheard(&sender);
+    if !pre_heard
+        && !post_heard
         && let Some(tx) = db::current_transaction(using)
     {
         write(instance, &tx, fields, &options)?;
         return Ok(());
     }
+    let _depth = Depth::enter(meta.label)?;
     in_transaction(using, |tx| {
-        if !pre_save.surely_unheard(&sender) {
+        if pre_heard {
             pre_save.send(
                 sender,
                 &mut PreSave {
@@ -177,7 +180,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
             )?;
         }
         let created = write(instance, tx, fields, &options)?;
-        if !post_save.surely_unheard(&sender) {
+        if post_heard {
             post_save.send(
                 sender,
                 &mut PostSave {
@@ -207,8 +210,7 @@ fn in_transaction<T>(using: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> 
     let Some(tx) = db::current_transaction(using) else {
         return db::atomic_using(using, f);
     };
-    let before = tx.total_changes()?;
-    let callbacks = tx.on_commit_len();
+    let (before, callbacks) = tx.mark()?;
     match panic::catch_unwind(AssertUnwindSafe(|| f(&tx))) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => {
@@ -230,24 +232,64 @@ fn in_transaction<T>(using: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> 
     }
 }
 
-/// Checks what the database would not: `max_length`.
-fn validate<M: Model>(instance: &M) -> Result<()> {
-    (0..M::META.fields.len())
-        .try_for_each(|index| check_max_length::<M>(index, instance.__get(index)))
+/// Binds every field but `skip` (an auto key the database assigns, or a key bound last), in
+/// order, checking what the database would not (`max_length`) on the way: a refused value stops
+/// the write before the statement runs.
+#[inline]
+fn bind_fields<M: Model>(
+    instance: &M,
+    binder: &mut Binder<'_, '_>,
+    skip: Option<usize>,
+) -> Result<()> {
+    instance.__each_value(&mut BindFields::<M> {
+        binder,
+        skip,
+        model: PhantomData,
+    })
+}
+
+struct BindFields<'b, 's, 'c, M> {
+    binder: &'b mut Binder<'s, 'c>,
+    skip: Option<usize>,
+    model: PhantomData<fn(&M)>,
+}
+
+impl<M: Model> FieldVisitor for BindFields<'_, '_, '_, M> {
+    type Error = Error;
+
+    #[inline(always)]
+    fn visit(&mut self, field: usize, value: ValueRef<'_>) -> Result<()> {
+        check_max_length::<M>(field, value)?;
+        if Some(field) == self.skip {
+            Ok(())
+        } else {
+            self.binder.bind(value)
+        }
+    }
 }
 
 /// Refuses text longer than its field's `max_length` (in characters, as Django counts).
+#[inline]
 pub(crate) fn check_max_length<M: Model>(field: usize, value: ValueRef<'_>) -> Result<()> {
     if let (Some(max), ValueRef::Text(text)) = (M::META.fields[field].max_length, value) {
-        let length = text.chars().count();
-        if length > max {
-            return Err(validation::<M>(
-                field,
-                FieldError(format!(
-                    "{length} characters, more than its max_length of {max}"
-                )),
-            ));
+        // A text of at most `max` bytes has at most `max` characters: most values need no count.
+        if text.len() > max {
+            too_long::<M>(field, text, max)?;
         }
+    }
+    Ok(())
+}
+
+#[cold]
+fn too_long<M: Model>(field: usize, text: &str, max: usize) -> Result<()> {
+    let length = text.chars().count();
+    if length > max {
+        return Err(validation::<M>(
+            field,
+            FieldError(format!(
+                "{length} characters, more than its max_length of {max}"
+            )),
+        ));
     }
     Ok(())
 }
@@ -259,27 +301,26 @@ fn write<M: Model>(
     update_fields: Option<&[usize]>,
     options: &SaveOptions<'_>,
 ) -> Result<bool> {
-    validate(instance)?;
     let meta = M::META;
     let statements = meta.sql();
     let pk = meta.pk;
     let has_pk = !instance.__get(pk).is_null();
     if has_pk && !options.force_insert {
         let updated = match update_fields {
-            None => tx.execute_static(&statements.update_all, |bind| {
-                for index in (0..meta.fields.len()).filter(|&i| i != pk) {
-                    bind(instance.__get(index))?;
-                }
-                bind(instance.__get(pk))
+            None => tx.execute_static(&statements.update_all, |binder| {
+                bind_fields(instance, binder, Some(pk))?;
+                binder.bind(instance.__get(pk))
             })?,
             Some(fields) => {
                 let columns: Vec<&'static str> =
                     fields.iter().map(|&i| meta.fields[i].column).collect();
-                tx.execute_bound(&sql::update(meta, &columns), |bind| {
+                tx.execute_bound(&sql::update(meta, &columns), |binder| {
                     for &index in fields {
-                        bind(instance.__get(index))?;
+                        let value = instance.__get(index);
+                        check_max_length::<M>(index, value)?;
+                        binder.bind(value)?;
                     }
-                    bind(instance.__get(pk))
+                    binder.bind(instance.__get(pk))
                 })?
             }
         };
@@ -296,17 +337,15 @@ fn write<M: Model>(
         )));
     }
     if has_pk {
-        tx.execute_static(&statements.insert_all, |bind| {
-            (0..meta.fields.len()).try_for_each(|index| bind(instance.__get(index)))
+        tx.execute_static(&statements.insert_all, |binder| {
+            bind_fields(instance, binder, None)
         })?;
     } else if meta.pk_field().auto {
-        let (_, id) = tx.insert_static(&statements.insert_auto, |bind| {
-            (0..meta.fields.len())
-                .filter(|&i| i != pk)
-                .try_for_each(|index| bind(instance.__get(index)))
+        let (_, id) = tx.insert_static(&statements.insert_auto, |binder| {
+            bind_fields(instance, binder, Some(pk))
         })?;
         instance
-            .__set(pk, ValueRef::Int(id))
+            .__set_auto_key(id)
             .map_err(|e| validation::<M>(pk, e))?;
     } else {
         return Err(validation::<M>(
@@ -366,7 +405,7 @@ pub(crate) fn delete_many<M: Model>(
         let mut deleted = Deleted::default();
         for instance in instances.iter() {
             let rows =
-                tx.execute_static(&meta.sql().delete, |bind| bind(instance.__get(meta.pk)))?;
+                tx.execute_static(&meta.sql().delete, |b| b.bind(instance.__get(meta.pk)))?;
             deleted.add(meta.label, rows);
         }
         announce(&post_delete, instances)?;
@@ -382,7 +421,7 @@ pub(crate) fn refresh<M: Model>(instance: &mut M, using: &str) -> Result<()> {
     let fresh = db::read_using(using, |tx| {
         let mut rows = tx.query_bound(
             &meta.sql().select_by_pk,
-            |bind| bind(instance.__get(meta.pk)),
+            |binder| binder.bind(instance.__get(meta.pk)),
             M::__from_row,
         )?;
         rows.pop().ok_or(Error::DoesNotExist { model: meta.label })

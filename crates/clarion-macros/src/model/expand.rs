@@ -36,6 +36,20 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
             let (member, ty) = (field.ident, field.ty);
             quote!(#index => <#ty as #private::FieldType>::to_value(&self.#member),)
         });
+    let each_value = model
+        .fields
+        .iter()
+        .zip(indices.clone())
+        .map(|(field, index)| {
+            let (member, ty) = (field.ident, field.ty);
+            quote! {
+                #private::FieldVisitor::visit(
+                    __clarion_visitor,
+                    #index,
+                    <#ty as #private::FieldType>::to_value(&self.#member),
+                )?;
+            }
+        });
     let set_arms = model.fields.iter().zip(indices.clone()).map(|(field, index)| {
         let (member, ty) = (field.ident, field.ty);
         quote!(#index => self.#member = <#ty as #private::FieldType>::from_value(__clarion_value)?,)
@@ -45,6 +59,23 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
         quote!(#member: #private::field_from_row::<Self, #ty>(__clarion_row, #index)?,)
     });
     let handles = handles(model);
+    // The write path sets an auto key on every insert: a plain assignment, not `__set`'s match.
+    let set_auto_key = pk.auto.then(|| {
+        let key = &model.fields[pk.index];
+        let (member, ty) = (key.ident, key.ty);
+        quote! {
+            #[inline]
+            fn __set_auto_key(
+                &mut self,
+                __clarion_id: ::core::primitive::i64,
+            ) -> #result<(), #private::FieldError> {
+                self.#member = <#ty as #private::FieldType>::from_value(
+                    #private::ValueRef::Int(__clarion_id),
+                )?;
+                #result::Ok(())
+            }
+        }
+    });
 
     quote! {
         const _: () = {
@@ -60,6 +91,17 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
                         _ => #private::ValueRef::Null,
                     }
                 }
+
+                #[inline]
+                fn __each_value<__ClarionV: #private::FieldVisitor>(
+                    &self,
+                    __clarion_visitor: &mut __ClarionV,
+                ) -> #result<(), <__ClarionV as #private::FieldVisitor>::Error> {
+                    #(#each_value)*
+                    #result::Ok(())
+                }
+
+                #set_auto_key
 
                 fn __set(
                     &mut self,
