@@ -313,12 +313,14 @@ const INIT: u64 = 1;
 const HAS_ANY: u64 = 1 << 1;
 /// Some receiver without a sender is connected: every sender is heard.
 const HAS_ANYONE: u64 = 1 << 2;
-/// Bits 8..64: a one-hash Bloom filter of the sender types that have receivers of their own.
-const FILTER_SHIFT: u32 = 8;
+/// Bits 32..64: a one-hash Bloom filter of the sender types that have receivers of their own.
+const FILTER_SHIFT: u32 = 32;
 
+/// A sender's bit in the filter: the top five bits of its type's hash pick one of 32. (A power
+/// of two, so no division: `send` and `save()` compute this on every call.)
 #[inline(always)]
 fn filter_bit(sender: &Sender) -> u64 {
-    1 << (FILTER_SHIFT + (cache::type_bits(sender) % u64::from(64 - FILTER_SHIFT)) as u32)
+    1 << (FILTER_SHIFT + (cache::type_bits(sender) >> 59) as u32)
 }
 
 fn summarize<A: SignalArgs>(entries: &[Entry<A>]) -> u64 {
@@ -525,6 +527,17 @@ impl<A: SignalArgs> Signal<A> {
         if surely_unheard(self.summary.load(Ordering::Acquire), &sender) && !testing::active() {
             return Ok(Vec::new());
         }
+        self.send_to_receivers(&sender, args)
+    }
+
+    /// As [`Signal::send`], for a caller that has just found out with
+    /// [`surely_unheard`](Signal::surely_unheard) that the send may be heard.
+    #[inline]
+    pub(crate) fn send_heard(
+        &self,
+        sender: Sender,
+        args: &mut A::Args<'_>,
+    ) -> Result<Vec<A::Output>> {
         self.send_to_receivers(&sender, args)
     }
 
