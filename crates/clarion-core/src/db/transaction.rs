@@ -276,7 +276,9 @@ impl Transaction {
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<(usize, i64)> {
         let held = self.held()?;
-        let outcome = held.with_dependent(|conn, hot| {
+        held.with_dependent(|conn, hot| {
+            // Only running (or preparing) a statement can end the transaction; binding cannot.
+            let failed = |error| self.failed(conn, error);
             let key = sql.as_ptr() as usize;
             let mut hot = hot.borrow_mut();
             let at = match hot.iter().position(|h| h.key == key) {
@@ -294,23 +296,27 @@ impl Transaction {
             if let Some(entry) = at.map(|at| &mut hot[at]) {
                 entry.uses += 1;
                 if entry.statement.is_none() && entry.uses > 1 {
-                    entry.statement = Some(conn.prepare(sql)?);
+                    entry.statement = Some(conn.prepare(sql).map_err(failed)?);
                 }
                 if let Some(statement) = entry.statement.as_mut() {
                     bind_all(statement, bind)?;
-                    let rows = statement.raw_execute()?;
+                    let rows = statement.raw_execute().map_err(failed)?;
                     return Ok((rows, conn.last_insert_rowid()));
                 }
             }
-            let mut statement = conn.prepare_cached(sql)?;
+            let mut statement = conn.prepare_cached(sql).map_err(failed)?;
             bind_all(&mut statement, bind)?;
-            let rows = statement.raw_execute()?;
+            let rows = statement.raw_execute().map_err(failed)?;
             Ok((rows, conn.last_insert_rowid()))
-        });
-        if outcome.is_err() {
-            self.note_if_ended(held.borrow_owner());
-        }
-        outcome
+        })
+    }
+
+    /// A statement of this transaction failed: notes whether SQLite ended the transaction
+    /// with it, and returns the error.
+    #[cold]
+    fn failed(&self, conn: &rusqlite::Connection, error: rusqlite::Error) -> Error {
+        self.note_if_ended(conn);
+        error.into()
     }
 
     /// The number of rows changed on this connection so far: a failed write that changed none
@@ -323,7 +329,13 @@ impl Transaction {
     /// `on_commit` callbacks, to tell afterwards whether a failed save changed anything and
     /// which callbacks it registered.
     pub(crate) fn mark(&self) -> Result<(u64, usize)> {
-        let changes = self.connection()?.total_changes();
+        // No check that the transaction is usable: the save's first statement makes it.
+        let conn = Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| {
+            Error::TransactionClosed {
+                alias: self.state.alias.clone(),
+            }
+        })?;
+        let changes = conn.borrow_owner().total_changes();
         Ok((changes, self.state.on_commit.borrow().len()))
     }
 

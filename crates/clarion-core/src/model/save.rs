@@ -26,14 +26,20 @@ thread_local! {
 struct Depth;
 
 impl Depth {
+    #[inline]
     fn enter(model: &'static str) -> Result<Depth> {
         let depth = DEPTH.get() + 1;
         if depth > MAX_SAVE_DEPTH {
-            return Err(Error::RecursionLimit { model, depth });
+            return Err(too_deep(model, depth));
         }
         DEPTH.set(depth);
         Ok(Depth)
     }
+}
+
+#[cold]
+fn too_deep(model: &'static str, depth: usize) -> Error {
+    Error::RecursionLimit { model, depth }
 }
 
 impl Drop for Depth {
@@ -168,7 +174,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
     let _depth = Depth::enter(meta.label)?;
     in_transaction(using, |tx| {
         if pre_heard {
-            pre_save.send(
+            pre_save.send_heard(
                 sender,
                 &mut PreSave {
                     instance: InstanceMut::new(instance),
@@ -181,7 +187,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
         }
         let created = write(instance, tx, fields, &options)?;
         if post_heard {
-            post_save.send(
+            post_save.send_heard(
                 sender,
                 &mut PostSave {
                     instance: InstanceMut::new(instance),
