@@ -82,6 +82,7 @@ const _: () = {
     #[automatically_derived]
     impl clarion::Model for Article {
         const META: &'static p::ModelMeta = &META;
+        type Concrete = Self;
 
         fn __get(&self, field: usize) -> p::ValueRef<'_> {
             match field {

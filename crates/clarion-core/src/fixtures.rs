@@ -438,24 +438,17 @@ fn select(labels: &[&str]) -> Result<Vec<&'static ModelRegistration>> {
         }
         selected
     };
-    selected.sort_by_key(|m| m.meta().label);
-    selected.dedup_by_key(|m| m.meta().label);
-    // A proxy's sender names its concrete model as a parent; both read the same table, and the
-    // rows belong to the concrete model.
-    let mut by_table: Vec<&'static ModelRegistration> = Vec::with_capacity(selected.len());
-    for model in selected {
-        let table = model.meta().table;
-        match by_table.iter_mut().find(|m| m.meta().table == table) {
-            Some(kept) => {
-                if !kept.sender().parents().is_empty() && model.sender().parents().is_empty() {
-                    *kept = model;
-                }
-            }
-            None => by_table.push(model),
+    // A proxy's rows are its concrete model's, and a fixture names them so (as Django's do).
+    for model in &mut selected {
+        let meta = model.meta();
+        if meta.is_proxy() {
+            *model = model_by_label(meta.concrete_model().label)
+                .expect("a proxy's concrete model is linked with it");
         }
     }
-    by_table.sort_by_key(|m| m.meta().label);
-    Ok(by_table)
+    selected.sort_by_key(|m| m.meta().label);
+    selected.dedup_by_key(|m| m.meta().label);
+    Ok(selected)
 }
 
 /// One record of a dump, serialized with its keys in Django's order.

@@ -58,9 +58,9 @@ pub mod __private {
     pub use crate::args::{ArgMut, ArgRef, ArgValue, not_applicable, receiver_result};
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
-        FieldMeta, FieldVisitor, ModelMeta, ModelRegistration, Row, field_from_row,
+        FieldMeta, FieldVisitor, ModelMeta, ModelRegistration, ProxyParents, Row, field_from_row,
     };
-    pub use crate::query::Column;
+    pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
     pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use inventory;

@@ -93,8 +93,8 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
             },
         )?;
         let mut created = Vec::new();
-        for meta in &metas {
-            // A proxy shares its concrete model's table: whichever comes first creates it.
+        // A proxy has no table of its own: its concrete model's is created for it.
+        for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
             if !table_exists(tx, meta.table)? {
                 tx.execute_batch(&create_table(meta)?)?;
                 created.push(meta.table);

@@ -88,7 +88,7 @@ const MAX_GET_RESULTS: usize = 21;
 #[must_use = "a query set runs nothing until one of its runners (all, get, count, …) is called"]
 pub struct QuerySet<M: Model> {
     filter: Node,
-    ordering: Vec<OrderBy<M>>,
+    ordering: Vec<OrderBy<M::Concrete>>,
     limit: Option<usize>,
     offset: usize,
     using: Cow<'static, str>,
@@ -108,7 +108,7 @@ impl<M: Model> QuerySet<M> {
 
     /// Keeps the rows that match `filter` as well as the filters given before (Django's
     /// `filter`).
-    pub fn filter(mut self, filter: Filter<M>) -> Self {
+    pub fn filter(mut self, filter: Filter<M::Concrete>) -> Self {
         self.filter = Node::and(self.filter, filter.node);
         self
     }
@@ -118,7 +118,7 @@ impl<M: Model> QuerySet<M> {
     /// A row whose column is `NULL` does not match a comparison on that column, so excluding
     /// the comparison keeps it: `exclude(Article::VIEWS.eq(3))` keeps the articles without
     /// views, as in Django.
-    pub fn exclude(mut self, filter: Filter<M>) -> Self {
+    pub fn exclude(mut self, filter: Filter<M::Concrete>) -> Self {
         self.filter = Node::and(self.filter, Node::not(filter.node));
         self
     }
@@ -135,7 +135,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// Without an ordering, rows come in the order SQLite finds them. `NULL` sorts before every
     /// value in ascending order (SQLite's rule, which Django keeps).
-    pub fn order_by(mut self, ordering: impl IntoOrderBy<M>) -> Self {
+    pub fn order_by(mut self, ordering: impl IntoOrderBy<M::Concrete>) -> Self {
         self.ordering.clear();
         ordering.append_to(&mut self.ordering);
         self
@@ -256,7 +256,8 @@ impl<M: Model> QuerySet<M> {
             // Reversing the order would change which rows the slice keeps: read the slice.
             db::read_using(&self.using, |tx| self.load(tx, ordering, self.limit))?
         } else {
-            let reversed: Vec<OrderBy<M>> = ordering.iter().map(OrderBy::reversed).collect();
+            let reversed: Vec<OrderBy<M::Concrete>> =
+                ordering.iter().map(OrderBy::reversed).collect();
             db::read_using(&self.using, |tx| self.load(tx, &reversed, Some(1)))?
         };
         Ok(found.pop())
@@ -382,12 +383,14 @@ impl<M: Model> QuerySet<M> {
     /// assert!(matches!(error, clarion::Error::Validation { .. }));
     /// # Ok::<(), clarion::Error>(())
     /// ```
-    pub fn update(&self, assignments: &[Assignment<M>]) -> Result<usize> {
+    pub fn update(&self, assignments: &[Assignment<M::Concrete>]) -> Result<usize> {
         if assignments.is_empty() || self.matches_nothing() {
             return Ok(0);
         }
         for assignment in assignments {
-            assignment.validate()?;
+            // What `save` checks and the database would not: `max_length` (a proxy has its
+            // concrete model's fields).
+            model::check_max_length::<M>(assignment.field, assignment.value.as_ref())?;
         }
         let meta = M::META;
         let mut params = Params::default();
@@ -410,7 +413,10 @@ impl<M: Model> QuerySet<M> {
     }
 
     /// The query set's ordering, or `default` if it has none.
-    fn ordering_or<'a>(&'a self, default: &'a [OrderBy<M>]) -> &'a [OrderBy<M>] {
+    fn ordering_or<'a>(
+        &'a self,
+        default: &'a [OrderBy<M::Concrete>],
+    ) -> &'a [OrderBy<M::Concrete>] {
         if self.ordering.is_empty() {
             default
         } else {
@@ -427,7 +433,7 @@ impl<M: Model> QuerySet<M> {
     fn load(
         &self,
         tx: &Transaction,
-        ordering: &[OrderBy<M>],
+        ordering: &[OrderBy<M::Concrete>],
         limit: Option<usize>,
     ) -> Result<Vec<M>> {
         let select = self.select(ordering, limit);
@@ -439,7 +445,7 @@ impl<M: Model> QuerySet<M> {
     }
 
     /// `SELECT` of every field, in field order (what [`Model::__from_row`] reads).
-    fn select(&self, ordering: &[OrderBy<M>], limit: Option<usize>) -> Compiled<'_> {
+    fn select(&self, ordering: &[OrderBy<M::Concrete>], limit: Option<usize>) -> Compiled<'_> {
         let mut params = Params::default();
         let select = self.select_columns(
             M::META.fields.iter().map(|f| f.column),
@@ -455,7 +461,7 @@ impl<M: Model> QuerySet<M> {
     fn select_columns<'q>(
         &'q self,
         columns: impl IntoIterator<Item = &'static str>,
-        ordering: &[OrderBy<M>],
+        ordering: &[OrderBy<M::Concrete>],
         limit: Option<usize>,
         params: &mut Params<'q>,
     ) -> SelectStatement {
@@ -726,7 +732,7 @@ pub struct Assignment<M> {
     _model: PhantomData<fn() -> M>,
 }
 
-impl<M: Model> Assignment<M> {
+impl<M> Assignment<M> {
     /// The field assigned, by index in [`ModelMeta::fields`].
     pub fn field(&self) -> usize {
         self.field
@@ -735,11 +741,6 @@ impl<M: Model> Assignment<M> {
     /// The value assigned.
     pub fn value(&self) -> &Value {
         &self.value
-    }
-
-    /// What `save` checks and the database would not: `max_length`.
-    fn validate(&self) -> Result<()> {
-        model::check_max_length::<M>(self.field, self.value.as_ref())
     }
 }
 

@@ -99,6 +99,8 @@ pub struct ModelMeta {
     pub fields: &'static [FieldMeta],
     /// The index of the primary key in `fields`.
     pub pk: usize,
+    /// For a proxy model, the concrete model whose table it uses.
+    concrete: Option<&'static ModelMeta>,
     pub(crate) sql: OnceLock<super::sql::Statements>,
 }
 
@@ -120,8 +122,45 @@ impl ModelMeta {
             table,
             fields,
             pk,
+            concrete: None,
             sql: OnceLock::new(),
         }
+    }
+
+    /// Not public API: what `#[proxy]` calls. A proxy has the table, fields and key of the
+    /// model it proxies (`parent`, itself perhaps a proxy), and that model's concrete model.
+    #[doc(hidden)]
+    pub const fn __proxy(
+        name: &'static str,
+        app_label: &'static str,
+        label: &'static str,
+        parent: &'static ModelMeta,
+    ) -> Self {
+        ModelMeta {
+            name,
+            app_label,
+            label,
+            table: parent.table,
+            fields: parent.fields,
+            pk: parent.pk,
+            concrete: match parent.concrete {
+                Some(concrete) => Some(concrete),
+                None => Some(parent),
+            },
+            sql: OnceLock::new(),
+        }
+    }
+
+    /// Whether this is a proxy model (`#[proxy(of = …)]`, Django's `_meta.proxy`).
+    pub fn is_proxy(&self) -> bool {
+        self.concrete.is_some()
+    }
+
+    /// The model whose table this one uses: itself, or for a proxy the concrete model at the
+    /// end of its chain (Django's `_meta.concrete_model`). Fixtures name models by this one's
+    /// label.
+    pub fn concrete_model(&'static self) -> &'static ModelMeta {
+        self.concrete.unwrap_or(self)
     }
 
     /// The primary key field.
@@ -150,6 +189,7 @@ impl fmt::Debug for ModelMeta {
         f.debug_struct("ModelMeta")
             .field("label", &self.label)
             .field("table", &self.table)
+            .field("proxy_of", &self.concrete.map(|c| c.label))
             .field("fields", &self.fields)
             .finish_non_exhaustive()
     }

@@ -10,12 +10,15 @@ use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
 mod meta;
+mod proxy;
 mod registry;
 mod save;
 pub mod signals;
 pub(crate) mod sql;
 
 pub use meta::{FieldMeta, ModelMeta};
+#[doc(hidden)]
+pub use proxy::ProxyParents;
 
 pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
@@ -37,6 +40,11 @@ pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, sa
 pub trait Model: Send + Sized + 'static {
     /// The model's description: label, table, fields.
     const META: &'static ModelMeta;
+
+    /// The model whose table this one reads and writes, and whose column handles build its
+    /// filters: `Self` for a model, the concrete model for a proxy (`#[proxy(of = …)]`), so that
+    /// `Staff::objects().filter(User::IS_STAFF.eq(true))` type-checks.
+    type Concrete;
 
     /// The sender its signals are sent by. A proxy model's sender names the concrete model as
     /// its parent, so receivers for the concrete model hear saves made through the proxy.

@@ -84,6 +84,7 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
             #[automatically_derived]
             impl ::clarion::Model for #ident {
                 const META: &'static #private::ModelMeta = &__CLARION_META;
+                type Concrete = Self;
 
                 fn __get(&self, __clarion_field: #usize) -> #private::ValueRef<'_> {
                     match __clarion_field {
@@ -153,6 +154,7 @@ pub(crate) fn fallback(model: &Model) -> TokenStream {
             #[automatically_derived]
             impl ::clarion::Model for #ident {
                 const META: &'static #private::ModelMeta = &__CLARION_META;
+                type Concrete = Self;
 
                 fn __get(&self, _: #usize) -> #private::ValueRef<'_> {
                     ::core::unreachable!()
