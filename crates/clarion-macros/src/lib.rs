@@ -4,6 +4,7 @@
 mod ctxt;
 mod model;
 mod paths;
+mod proxy;
 mod receiver;
 mod signal_args;
 mod tokens;
@@ -16,6 +17,15 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
     receiver::expand(args.into(), input.into()).into()
+}
+
+/// Turns a unit struct into a proxy model of another model: `#[proxy(of = User)] pub struct
+/// Staff;`.
+///
+/// Documented in the `clarion` crate, which re-exports it.
+#[proc_macro_attribute]
+pub fn proxy(args: TokenStream, input: TokenStream) -> TokenStream {
+    proxy::expand(args.into(), input.into()).into()
 }
 
 /// Makes a struct with named fields the argument type of a signal.

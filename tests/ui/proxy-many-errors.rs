@@ -1,0 +1,14 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+pub struct User {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[proxy(of = User, sort = User::NAME, of = User)]
+pub struct Staff<T> {
+    pub badge: T,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use clarion::prelude::*;
+
+pub struct Plain;
+
+#[proxy(of = Plain)]
+pub struct Staff;
+
+fn main() {}

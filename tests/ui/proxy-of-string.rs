@@ -1,0 +1,12 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+pub struct User {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[proxy(of = "User")]
+pub struct Staff;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use clarion::prelude::*;
+
+#[proxy(of = String)]
+fn staff() {}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+pub struct User {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[proxy(of = User)]
+#[repr(C)]
+pub struct Staff;
+
+fn main() {}
