@@ -5,7 +5,9 @@
 //! - a `pre_save` receiver gives each `Post` a slug from its title;
 //! - one receiver without a sender logs every save of every model;
 //! - an `on = commit` receiver sends the welcome email only once the user is committed;
-//! - a failing receiver rolls the whole save back, and the error names it.
+//! - a failing receiver rolls the whole save back, and the error names it;
+//! - `Staff`, a proxy of `User`, has a method and a manager of its own, and saves through it
+//!   reach the receivers for `User` as well as its own.
 //!
 //! Each step prints what the signals did.
 
@@ -23,6 +25,24 @@ pub struct User {
     pub username: String,
     /// Where the welcome email goes.
     pub email: String,
+    /// Whether the user is on the staff (see [`Staff`]).
+    pub is_staff: bool,
+}
+
+/// The staff: a proxy of [`User`] (Django's `class Meta: proxy = True`). Same table and rows;
+/// its own methods, and a manager that yields only staff users, by username.
+#[proxy(of = User, filter = User::IS_STAFF.eq(true), ordering = User::USERNAME)]
+#[derive(Debug)]
+pub struct Staff;
+
+impl Staff {
+    /// Puts `user` on the staff and saves it, through the proxy.
+    pub fn promote(user: User) -> clarion::Result<Staff> {
+        let mut staff = Staff::from(user);
+        staff.is_staff = true;
+        staff.save_with(SaveOptions::new().update_fields(&["is_staff"]))?;
+        Ok(staff)
+    }
 }
 
 /// Created for each new user by [`create_profile`].
@@ -117,6 +137,30 @@ fn send_welcome_email(instance: &User, created: bool) {
     }
 }
 
+// A receiver for `User` hears updates made through `User` and through its proxy `Staff`; the
+// sender says which.
+#[receiver(post_save, sender = User)]
+fn user_updated(sender: Sender, instance: &User, created: bool) {
+    if !created {
+        let by = sender.name().rsplit("::").next().unwrap_or_default();
+        println!(
+            "  post_save(User)    {} updated (sent by {by})",
+            instance.username
+        );
+    }
+}
+
+// Hears saves made through the proxy only; receivers for `User` hear them too (unlike Django,
+// where a receiver for the concrete model never hears a proxy's saves: ticket #9318).
+#[receiver(post_save, sender = Staff)]
+fn staff_saved(instance: &Staff, update_fields: Option<&[&str]>) {
+    println!(
+        "  post_save(Staff)   {} is on the staff (update_fields {:?})",
+        instance.username,
+        update_fields.unwrap_or_default()
+    );
+}
+
 #[receiver(pre_delete, sender = Post)]
 fn before_delete(instance: &Post) {
     println!("  pre_delete(Post)   deleting {:?}", instance.title);
@@ -136,6 +180,7 @@ fn main() -> clarion::Result<()> {
         id: None,
         username: "ada".into(),
         email: "ada@example.com".into(),
+        is_staff: false,
     };
     ada.save()?;
 
@@ -175,11 +220,31 @@ fn main() -> clarion::Result<()> {
             id: None,
             username: "grace".into(),
             email: "grace@example.com".into(),
+            is_staff: false,
         };
         grace.save()?;
         Err::<User, _>(clarion::Error::msg("changed our mind"))
     });
     println!("  atomic returned: {}", grace.unwrap_err());
+
+    println!("\npromote a user to the staff, through the proxy");
+    let mut linus = User {
+        id: None,
+        username: "linus".into(),
+        email: "linus@example.com".into(),
+        is_staff: false,
+    };
+    linus.save()?;
+    Staff::promote(linus)?;
+    let staff: Vec<String> = Staff::objects()
+        .all()?
+        .into_iter()
+        .map(|s| s.0.username)
+        .collect();
+    println!(
+        "  Staff::objects(): {staff:?} (User::objects() counts {})",
+        User::objects().count()?
+    );
 
     println!("\nquery");
     let posts = Post::objects()

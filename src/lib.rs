@@ -244,6 +244,71 @@ pub use clarion_macros::Model;
 /// ```
 pub use clarion_macros::receiver;
 
+/// Makes a unit struct a proxy model of another model (Django's `class Meta: proxy = True`): the
+/// same table and rows, behaviour of its own.
+///
+/// ```
+/// use clarion::prelude::*;
+///
+/// #[derive(Model, Debug, Clone)]
+/// pub struct User {
+///     pub id: Option<i64>,
+///     pub name: String,
+///     pub is_staff: bool,
+/// }
+///
+/// /// Staff members: the users with `is_staff`, by name.
+/// #[proxy(of = User, filter = User::IS_STAFF.eq(true), ordering = User::NAME)]
+/// #[derive(Debug, Clone)]
+/// pub struct Staff;
+///
+/// impl Staff {
+///     /// Django's "new behaviour on a proxy": a method of its own.
+///     pub fn promote(&mut self) {
+///         self.name.push_str(" (lead)");
+///     }
+/// }
+///
+/// let user = User { id: None, name: "Ada".into(), is_staff: true };
+/// let mut staff = Staff::from(user); // by value; `Staff::from_ref(&user)` by reference
+/// staff.promote(); // `Staff` dereferences to `User`
+/// assert_eq!(staff.name, "Ada (lead)");
+/// assert_eq!(Staff::META.table, User::META.table);
+/// assert!(Staff::META.is_proxy());
+/// ```
+///
+/// It generates:
+/// - the struct as `#[repr(transparent)] struct Staff(pub User)`, with `From<User>`,
+///   `From<Staff> for User`, `Deref`/`DerefMut` and `AsRef`/`AsMut` to `User`, and
+///   `Staff::from_ref(&User) -> &Staff` / `Staff::from_mut`;
+/// - `impl Model for Staff`: the same table, fields and key as `User` (its
+///   [`META`](Model::META) is a proxy's: [`is_proxy`](models::ModelMeta::is_proxy),
+///   [`concrete_model`](models::ModelMeta::concrete_model)); [`objects`](Model::objects) with the
+///   base filter and ordering given; and a [`sender`](Model::sender) whose parents are `User`
+///   (and `User`'s parents), so that receivers for `User` also hear saves and deletes made
+///   through `Staff`;
+/// - its registration, so introspection lists it; `migrate()` creates no table for it and
+///   fixtures name its rows by the concrete model.
+///
+/// | option | meaning |
+/// |---|---|
+/// | `of = Model` | the model proxied (a model or another proxy); required |
+/// | `filter = …` | the default manager's base filter, a [`Filter`](query::Filter) of the concrete model |
+/// | `ordering = …` | the default manager's ordering: anything [`QuerySet::order_by`](query::QuerySet::order_by) takes |
+/// | `app_label = "…"` | as `#[model(app_label)]` |
+///
+/// A proxy cannot declare fields, be generic, or be an enum; each is a compile error:
+///
+/// ```compile_fail
+/// # use clarion::prelude::*;
+/// # #[derive(Model)] pub struct User { pub id: Option<i64>, pub name: String }
+/// #[proxy(of = User)]
+/// pub struct Staff {
+///     badge: u32, // error: a proxy model cannot declare fields
+/// }
+/// ```
+pub use clarion_macros::proxy;
+
 /// Makes a struct with named fields the argument type of a signal.
 ///
 /// The struct may have one lifetime parameter, for arguments that borrow; `Signal<S>` names the
@@ -286,7 +351,7 @@ pub mod prelude {
     };
     pub use crate::models::{Instance, SaveOptions};
     pub use crate::query::{Filter, QuerySet};
-    pub use crate::{Connect, Model, Sender, Signal, SignalArgs, receiver, signal};
+    pub use crate::{Connect, Model, Sender, Signal, SignalArgs, proxy, receiver, signal};
 }
 
 // Compiles and runs the README's example with the doctests.
@@ -303,6 +368,11 @@ struct TransactionsGuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/models.md")]
 struct ModelsGuideDoctests;
+
+// And those of the proxy models guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/proxy.md")]
+struct ProxyGuideDoctests;
 
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]
