@@ -174,30 +174,34 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
     let _depth = Depth::enter(meta.label)?;
     in_transaction(using, |tx| {
         if pre_heard {
-            pre_save.send_heard(
-                sender,
-                &mut PreSave {
-                    instance: InstanceMut::new(instance),
-                    raw: options.raw,
-                    using,
-                    update_fields,
-                    tx,
-                },
-            )?;
+            pre_save
+                .send_heard(
+                    sender,
+                    &mut PreSave {
+                        instance: InstanceMut::new(instance),
+                        raw: options.raw,
+                        using,
+                        update_fields,
+                        tx,
+                    },
+                )
+                .map_err(|error| *error)?;
         }
         let created = write(instance, tx, fields, &options)?;
         if post_heard {
-            post_save.send_heard(
-                sender,
-                &mut PostSave {
-                    instance: InstanceMut::new(instance),
-                    created,
-                    raw: options.raw,
-                    using,
-                    update_fields,
-                    tx,
-                },
-            )?;
+            post_save
+                .send_heard(
+                    sender,
+                    &mut PostSave {
+                        instance: InstanceMut::new(instance),
+                        created,
+                        raw: options.raw,
+                        using,
+                        update_fields,
+                        tx,
+                    },
+                )
+                .map_err(|error| *error)?;
         }
         Ok(())
     })
