@@ -65,6 +65,12 @@ pub use clarion_core::{
     migrate, migrate_using, query, receivers, signal, signals, testing,
 };
 
+/// Request signals for tower services (axum, tonic, hyper): `request_started`,
+/// `request_finished`, `got_request_exception` and the [`SignalLayer`](http::SignalLayer) that
+/// sends them (Django's `django.core.signals`). Needs the `tower` feature.
+#[cfg(feature = "tower")]
+pub use clarion_core::http;
+
 /// Models: the [`Model`] trait, the dynamic [`Instance`](models::Instance) view, save options,
 /// the model signals and the registry of models (Django's `django.db.models`).
 pub use clarion_core::model as models;
@@ -280,6 +286,8 @@ pub use clarion_macros::SignalArgs;
 
 /// One import for everything a user of signals needs: `use clarion::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "tower")]
+    pub use crate::http::{got_request_exception, request_finished, request_started};
     pub use crate::models::signals::{
         class_prepared, post_delete, post_init, post_migrate, post_save, pre_delete, pre_migrate,
         pre_save,
