@@ -54,6 +54,8 @@
 //! - [`testing`]: capture and mute signals within a scope, per thread.
 //! - [`db`]: databases by alias, [`db::atomic`] transactions with savepoints and `on_commit`
 //!   (`docs/transactions.md`); models will be saved through it.
+//! - `clarion::http`, with the `tower` feature: Django's request signals, sent by a tower layer
+//!   around every request of an axum, tonic or hyper service (`docs/http.md`).
 
 // Lets the macros' `::clarion::…` paths resolve inside this crate's own tests and doctests.
 extern crate self as clarion;
@@ -311,6 +313,12 @@ struct TransactionsGuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/models.md")]
 struct ModelsGuideDoctests;
+
+// And those of the request signals' guide, which need the `tower` feature (on for the tests:
+// the crate's dev-dependency on itself enables it).
+#[cfg(all(doctest, feature = "tower"))]
+#[doc = include_str!("../docs/http.md")]
+struct HttpGuideDoctests;
 
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]

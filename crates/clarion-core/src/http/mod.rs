@@ -164,6 +164,7 @@ where
     for outcome in signal.send_robust(sender, args) {
         if let Err(error) = outcome.result {
             tracing::error!(
+                target: "clarion::http",
                 signal = signal.name(),
                 receiver = outcome.receiver,
                 %error,
