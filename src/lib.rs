@@ -54,6 +54,8 @@
 //! - [`testing`]: capture and mute signals within a scope, per thread.
 //! - [`db`]: databases by alias, [`db::atomic`] transactions with savepoints and `on_commit`
 //!   (`docs/transactions.md`); models will be saved through it.
+//! - `clarion::http`, with the `tower` feature: Django's request signals, sent by a tower layer
+//!   around every request of an axum, tonic or hyper service (`docs/http.md`).
 
 // Lets the macros' `::clarion::…` paths resolve inside this crate's own tests and doctests.
 extern crate self as clarion;
@@ -64,6 +66,12 @@ pub use clarion_core::{
     Sender, Signal, SignalArgs, Value, ValueRef, db, expect_linked, fixtures, linked_crates,
     migrate, migrate_using, query, receivers, signal, signals, testing,
 };
+
+/// Request signals for tower services (axum, tonic, hyper): `request_started`,
+/// `request_finished`, `got_request_exception` and the [`SignalLayer`](http::SignalLayer) that
+/// sends them (Django's `django.core.signals`). Needs the `tower` feature.
+#[cfg(feature = "tower")]
+pub use clarion_core::http;
 
 /// Models: the [`Model`] trait, the dynamic [`Instance`](models::Instance) view, save options,
 /// the model signals and the registry of models (Django's `django.db.models`).
@@ -345,6 +353,8 @@ pub use clarion_macros::SignalArgs;
 
 /// One import for everything a user of signals needs: `use clarion::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "tower")]
+    pub use crate::http::{got_request_exception, request_finished, request_started};
     pub use crate::models::signals::{
         class_prepared, post_delete, post_init, post_migrate, post_save, pre_delete, pre_migrate,
         pre_save,
@@ -373,6 +383,12 @@ struct ModelsGuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/proxy.md")]
 struct ProxyGuideDoctests;
+
+// And those of the request signals' guide, which need the `tower` feature (on for the tests:
+// the crate's dev-dependency on itself enables it).
+#[cfg(all(doctest, feature = "tower"))]
+#[doc = include_str!("../docs/http.md")]
+struct HttpGuideDoctests;
 
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]

@@ -233,14 +233,21 @@ impl Error {
 
     /// As [`Error::from_panic`], leaving the payload to be resumed.
     pub(crate) fn from_panic_ref(payload: &(dyn std::any::Any + Send)) -> Self {
-        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
-            (*s).to_owned()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "a non-string panic payload".to_owned()
-        };
-        Error::Panic { message }
+        Error::Panic {
+            message: panic_message(payload).to_owned(),
+        }
+    }
+}
+
+/// The message of a caught panic: its payload when it was a string (`panic!` with a literal or
+/// with formatting), a placeholder otherwise.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "a non-string panic payload"
     }
 }
 

@@ -6,6 +6,8 @@ mod cache;
 pub mod db;
 mod error;
 pub mod fixtures;
+#[cfg(feature = "tower")]
+pub mod http;
 mod migrate;
 pub mod model;
 pub mod query;

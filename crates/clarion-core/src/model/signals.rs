@@ -20,9 +20,8 @@
 
 use crate::db::Transaction;
 use crate::error::{Error, Result};
-use crate::registry::SignalRegistration;
 use crate::sender::Sender;
-use crate::signal::{Signal, SignalArgs};
+use crate::signal::SignalArgs;
 
 use super::meta::ModelMeta;
 use super::save::DeleteOrigin;
@@ -138,33 +137,39 @@ pub struct DeleteCommitted {
     pub origin: DeleteOrigin,
 }
 
+// Shared with the request signals of `crate::http`, which are declared the same way.
 macro_rules! args {
     ($($name:ident<$lt:lifetime>),*; $($owned:ident),*) => {
         $(
             #[diagnostic::do_not_recommend]
-            impl SignalArgs for $name<'static> {
+            impl $crate::SignalArgs for $name<'static> {
                 type Args<$lt> = $name<$lt>;
                 type Output = ();
             }
         )*
         $(
             #[diagnostic::do_not_recommend]
-            impl SignalArgs for $owned {
+            impl $crate::SignalArgs for $owned {
                 type Args<'a> = $owned;
                 type Output = ();
             }
         )*
     };
 }
+#[cfg_attr(not(feature = "tower"), allow(unused_imports))] // used by `crate::http`
+pub(crate) use args;
+
 args!(PreSave<'a>, PostSave<'a>, Delete<'a>, PostInit<'a>, Migrate<'a>; ClassPrepared, PostSaveCommitted, DeleteCommitted);
 
 macro_rules! signals {
     ($($(#[$attr:meta])* $name:ident: $args:ty;)*) => {$(
         $(#[$attr])*
-        pub static $name: Signal<$args> = Signal::new(stringify!($name));
-        inventory::submit! { SignalRegistration::new(&$name) }
+        pub static $name: $crate::Signal<$args> = $crate::Signal::new(stringify!($name));
+        inventory::submit! { $crate::__private::SignalRegistration::new(&$name) }
     )*};
 }
+#[cfg_attr(not(feature = "tower"), allow(unused_imports))] // used by `crate::http`
+pub(crate) use signals;
 
 signals! {
     /// Sent before a model instance is written (Django's `pre_save`). Receivers may change the
