@@ -15,6 +15,11 @@ use crate::{Error, Result};
 /// The alias of the database that [`atomic`](super::atomic) and [`default`] use, as in Django.
 pub const DEFAULT_ALIAS: &str = "default";
 
+/// [`DEFAULT_ALIAS`] at one address: a `const` may be copied into each crate that uses it, so
+/// the write path names the default database through this to let an open transaction recognise
+/// it by address (see `State::is_on`).
+pub(crate) static DEFAULT_ALIAS_STATIC: &str = DEFAULT_ALIAS;
+
 /// How long a statement waits for another connection's lock on a SQLite file, and how long
 /// taking a connection from a pool may wait, before failing (Django's SQLite `timeout`, 5 s).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

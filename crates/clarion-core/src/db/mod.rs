@@ -29,6 +29,7 @@ mod sqlite_error;
 mod sqlite_value;
 mod transaction;
 
+pub(crate) use database::DEFAULT_ALIAS_STATIC;
 pub use database::{
     BUSY_TIMEOUT, DEFAULT_ALIAS, Database, database, default, register, registered_aliases,
 };

@@ -48,6 +48,9 @@ self_cell::self_cell! {
 struct State {
     database_id: u64,
     alias: String,
+    /// Whether `alias` is [`DEFAULT_ALIAS`]: most saves name the default database by that very
+    /// constant, and this spares them reading the alias's bytes (see [`State::is_on`]).
+    is_default: bool,
     /// Taken out when the outermost level ends, so the connection goes back to the pool even if a
     /// [`Transaction`] handle outlives the block.
     conn: RefCell<Option<Held>>,
@@ -76,6 +79,18 @@ thread_local! {
 
 fn open_state(matches: impl Fn(&State) -> bool) -> Option<Rc<State>> {
     OPEN.with_borrow(|open| open.iter().find(|state| matches(state)).cloned())
+}
+
+impl State {
+    /// Whether this transaction is on the database registered as `alias`.
+    #[inline]
+    fn is_on(&self, alias: &str) -> bool {
+        if std::ptr::eq(alias, database::DEFAULT_ALIAS_STATIC) {
+            self.is_default
+        } else {
+            self.alias == alias
+        }
+    }
 }
 
 /// A transaction (or a savepoint nested in one) on one database, as seen inside [`atomic`].
@@ -463,7 +478,7 @@ pub fn atomic<T>(f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
 /// Fails with [`Error::UnknownDatabase`] if no database is registered under `alias`.
 pub fn atomic_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
     // Joining an open transaction needs no registry lookup: a nested `save()` stays cheap.
-    if let Some(state) = open_state(|state| state.alias == alias) {
+    if let Some(state) = open_state(|state| state.is_on(alias)) {
         return nested(state, f);
     }
     let database = database::database(alias)?;
@@ -473,7 +488,7 @@ pub fn atomic_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -
 /// As [`atomic_using`] for blocks that only read: outside a transaction it starts a deferred one,
 /// which takes no write lock, so readers on a file database do not queue behind each other.
 pub(crate) fn read_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-    if let Some(state) = open_state(|state| state.alias == alias) {
+    if let Some(state) = open_state(|state| state.is_on(alias)) {
         return nested(state, f);
     }
     let database = database::database(alias)?;
@@ -496,7 +511,7 @@ enum Begin {
 /// that registers [`on_commit`](Transaction::on_commit) work only when there is a commit to wait
 /// for.
 pub fn current_transaction(alias: &str) -> Option<Transaction> {
-    let state = open_state(|state| state.alias == alias)?;
+    let state = open_state(|state| state.is_on(alias))?;
     let level = state.depth.get();
     Some(Transaction { state, level })
 }
@@ -533,6 +548,7 @@ fn outermost<T>(
     let state = Rc::new(State {
         database_id: database.id(),
         alias: database.alias().to_owned(),
+        is_default: database.alias() == DEFAULT_ALIAS,
         conn: RefCell::new(Some(Held::new(conn, |_| RefCell::new(Vec::new())))),
         depth: Cell::new(1),
         on_commit: RefCell::new(Vec::new()),

@@ -9,7 +9,7 @@ use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
 use super::{FieldVisitor, InstanceMut, Model, sql, unknown_field, validation};
-use crate::db::{self, Binder, DEFAULT_ALIAS, Transaction};
+use crate::db::{self, Binder, Transaction};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 use crate::value::{FieldError, ValueRef};
@@ -156,7 +156,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
         }
     }
     let update_fields = options.update_fields.map(|_| &names[..]);
-    let using = options.using.unwrap_or(DEFAULT_ALIAS);
+    let using = options.using.unwrap_or(db::DEFAULT_ALIAS_STATIC);
     let sender = M::sender();
     let fields = update_fields.map(|_| &fields[..]);
     // Nobody listens: the write is one statement, atomic on its own (SQLite undoes a statement
