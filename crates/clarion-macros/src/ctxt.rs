@@ -38,6 +38,19 @@ impl Ctxt {
         self.errors.borrow().as_ref().is_none_or(Vec::is_empty)
     }
 
+    /// Consumes the collector: `expanded`, followed by every recorded error as a
+    /// `compile_error!` (the expansion stays, so that one mistake does not cascade).
+    pub(crate) fn finish(self, expanded: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+        match self.check() {
+            Ok(()) => expanded,
+            Err(errors) => {
+                let mut tokens = expanded;
+                tokens.extend(errors.into_compile_error());
+                tokens
+            }
+        }
+    }
+
     /// Consumes the collector: every recorded error combined into one, if any, in source order
     /// (the stages find them in their own order: the signature is checked after the parameters
     /// are read, but comes first in the file).

@@ -24,14 +24,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let output = parse_attrs(&cx, &input);
     let lifetime = validate(&cx, &input);
     let expanded = expand_impl(&input, lifetime, output.as_ref());
-    match cx.check() {
-        Ok(()) => expanded,
-        Err(errors) => {
-            let mut tokens = expanded;
-            tokens.extend(errors.into_compile_error());
-            tokens
-        }
-    }
+    cx.finish(expanded)
 }
 
 const OUTPUT_HELP: &str = "`output` takes a type, like `output = u32`";

@@ -22,12 +22,5 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         Some(pk) if cx.is_ok() => expand::expand(&model, &pk),
         _ => expand::fallback(&model),
     };
-    match cx.check() {
-        Ok(()) => expanded,
-        Err(errors) => {
-            let mut tokens = expanded;
-            tokens.extend(errors.into_compile_error());
-            tokens
-        }
-    }
+    cx.finish(expanded)
 }

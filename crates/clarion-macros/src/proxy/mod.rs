@@ -36,12 +36,5 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Some(parent) if cx.is_ok() => expand::expand(&input, &attrs, parent),
         _ => expand::fallback(&input),
     };
-    match cx.check() {
-        Ok(()) => expanded,
-        Err(errors) => {
-            let mut tokens = expanded;
-            tokens.extend(errors.into_compile_error());
-            tokens
-        }
-    }
+    cx.finish(expanded)
 }

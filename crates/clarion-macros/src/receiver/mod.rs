@@ -33,10 +33,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     } else {
         expand::fallback(&item)
     };
-    match cx.check() {
-        Ok(()) => expanded,
-        Err(errors) => with_errors(expanded, errors),
-    }
+    cx.finish(expanded)
 }
 
 fn with_errors(mut tokens: TokenStream, error: syn::Error) -> TokenStream {
