@@ -356,10 +356,10 @@ pub mod prelude {
     #[cfg(feature = "tower")]
     pub use crate::http::{got_request_exception, request_finished, request_started};
     pub use crate::models::signals::{
-        class_prepared, post_delete, post_init, post_migrate, post_save, pre_delete, pre_migrate,
-        pre_save,
+        M2mAction, class_prepared, m2m_changed, post_delete, post_init, post_migrate, post_save,
+        pre_delete, pre_migrate, pre_save,
     };
-    pub use crate::models::{Instance, SaveOptions};
+    pub use crate::models::{ForeignKey, Instance, ManyToManyRelation, PkSet, SaveOptions};
     pub use crate::query::{Filter, QuerySet};
     pub use crate::{Connect, Model, Sender, Signal, SignalArgs, proxy, receiver, signal};
 }

@@ -83,6 +83,7 @@ const _: () = {
     impl clarion::Model for Article {
         const META: &'static p::ModelMeta = &META;
         type Concrete = Self;
+        type Key = i64;
 
         fn __get(&self, field: usize) -> p::ValueRef<'_> {
             match field {

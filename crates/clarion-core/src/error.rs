@@ -57,6 +57,28 @@ pub enum Error {
         /// The model's label, `app.model`.
         model: &'static str,
     },
+    /// An instance without a primary key was used where its row is needed: as the target of a
+    /// [`ForeignKey`](crate::model::ForeignKey), or a side of a many-to-many relation.
+    #[error("`{model}` has no primary key yet: save it before relating rows to it")]
+    Unsaved {
+        /// The model's label, `app.model`.
+        model: &'static str,
+    },
+    /// A delete was refused because rows point at the rows it would delete through foreign keys
+    /// declared `on_delete = protect` (Django: `ProtectedError`). Nothing was deleted.
+    #[error(
+        "cannot delete `{model}` rows: they are referenced through protected foreign keys ({}) by {}",
+        .relations.join(", "),
+        protected_objects(.objects)
+    )]
+    Protected {
+        /// The label of the model whose delete was called.
+        model: &'static str,
+        /// The protecting fields, as `app.model.field`.
+        relations: Vec<String>,
+        /// Each protecting row: its model's label and its primary key.
+        objects: Vec<(&'static str, crate::Value)>,
+    },
     /// A query that had to find one row found several (Django: `MultipleObjectsReturned`).
     #[error("`get()` on `{model}` returned {} rows, not exactly one", rows_found(*.count))]
     MultipleObjectsReturned {
@@ -285,6 +307,19 @@ impl From<std::convert::Infallible> for Error {
     fn from(never: std::convert::Infallible) -> Self {
         match never {}
     }
+}
+
+fn protected_objects(objects: &[(&'static str, crate::Value)]) -> String {
+    const SHOWN: usize = 10;
+    let mut out: Vec<String> = objects
+        .iter()
+        .take(SHOWN)
+        .map(|(label, key)| format!("{label} {key}"))
+        .collect();
+    if objects.len() > SHOWN {
+        out.push(format!("and {} more", objects.len() - SHOWN));
+    }
+    out.join(", ")
 }
 
 fn rows_found(count: usize) -> String {

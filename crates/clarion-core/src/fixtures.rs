@@ -82,7 +82,9 @@ use serde_json::Value as Json;
 
 use crate::db;
 use crate::error::{Error, Result};
-use crate::model::{FieldMeta, ModelMeta, ModelRegistration, model_by_label, models};
+use crate::model::{
+    FieldMeta, ManyToManyMeta, ModelMeta, ModelRegistration, Relation, model_by_label, models,
+};
 use crate::value::{ColumnType, Value};
 
 /// What [`load`] saved.
@@ -123,12 +125,39 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
         .collect::<Result<Vec<_>>>()?;
     db::atomic_using(using, |_tx| {
         let mut loaded = Loaded::default();
-        for (index, (model, values)) in prepared.into_iter().enumerate() {
-            model
+        let mut related = Vec::new();
+        for (index, (model, values, many)) in prepared.into_iter().enumerate() {
+            let instance = model
                 .save_raw(values, using)
                 .map_err(|error| at_record(index, model.meta(), error))?;
             loaded.count += 1;
             *loaded.per_model.entry(model.meta().label).or_default() += 1;
+            if !many.is_empty() {
+                related.push((index, instance, many));
+            }
+        }
+        // Once every record is saved, so that a relation may name a record that comes later;
+        // as Django's `loaddata`, each is `set` (with `raw = true` in `m2m_changed`).
+        for (index, mut instance, many) in related {
+            for (relation, keys) in many {
+                let label = instance.meta().label;
+                Relation {
+                    meta: relation,
+                    instance: &mut *instance,
+                    reverse: false,
+                    using: using.into(),
+                }
+                .set(keys, true)
+                .map_err(|error| match error {
+                    Error::Integrity { .. } | Error::Validation { .. } => Error::Fixture {
+                        index,
+                        model: Some(label.to_owned()),
+                        field: Some(relation.name.to_owned()),
+                        reason: error.to_string(),
+                    },
+                    other => other,
+                })?;
+            }
         }
         Ok(loaded)
     })
@@ -170,12 +199,18 @@ pub fn dump(labels: &[&str]) -> Result<String> {
 pub fn dump_using(labels: &[&str], using: &str) -> Result<String> {
     let selected = select(labels)?;
     let mut out = String::from("[");
-    db::read_using(using, |_tx| {
+    db::read_using(using, |tx| {
         let mut first = true;
         for model in &selected {
             let meta = model.meta();
+            let related = related_keys(tx, meta)?;
             for row in model.all_rows(using)? {
-                let record = record(meta, row)?;
+                let mut record = record(meta, row)?;
+                for (relation, keys) in meta.many_to_many().iter().zip(&related) {
+                    let pk = serde_json::to_string(&record.pk).map_err(Error::other)?;
+                    let keys = keys.get(&pk).cloned().unwrap_or_default();
+                    record.fields.0.push((relation.name, Json::Array(keys)));
+                }
                 // Django's JSON serializer: the list's items are not indented, each object is.
                 if !first {
                     out.push(',');
@@ -189,6 +224,39 @@ pub fn dump_using(labels: &[&str], using: &str) -> Result<String> {
     })?;
     out.push_str("\n]\n");
     Ok(out)
+}
+
+/// For each many-to-many relation of `meta`, the related keys (as JSON) of each row, by the
+/// row's key (as JSON text), in ascending order.
+fn related_keys(
+    tx: &db::Transaction,
+    meta: &'static ModelMeta,
+) -> Result<Vec<BTreeMap<String, Vec<Json>>>> {
+    meta.many_to_many()
+        .iter()
+        .map(|relation| {
+            let sql = format!(
+                "SELECT {source}, {target} FROM {table} ORDER BY {source}, {target}",
+                source = crate::model::sql::quote(relation.source_column),
+                target = crate::model::sql::quote(relation.target_column),
+                table = crate::model::sql::quote(relation.table),
+            );
+            let rows = tx.query_bound(
+                &sql,
+                |_| Ok(()),
+                |row| Ok((row.value(0)?.to_owned(), row.value(1)?.to_owned())),
+            )?;
+            let mut keys: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+            for (source, target) in rows {
+                let source = to_json(meta.pk_field(), source)
+                    .and_then(|json| serde_json::to_string(&json).map_err(|e| e.to_string()))
+                    .map_err(Error::msg)?;
+                let target = to_json(relation.target().pk_field(), target).map_err(Error::msg)?;
+                keys.entry(source).or_default().push(target);
+            }
+            Ok(keys)
+        })
+        .collect()
 }
 
 /// Parses the fixture's list of records, counting them so that a syntax error can say which
@@ -226,7 +294,15 @@ fn parse(json: &str) -> Result<Vec<Json>> {
 }
 
 /// Finds a record's model and builds its values, one per field in field order.
-fn prepare(index: usize, record: &Json) -> Result<(&'static ModelRegistration, Vec<Value>)> {
+/// A record ready to save: its model, its values in field order, and the keys of each of its
+/// many-to-many relations.
+type Prepared = (
+    &'static ModelRegistration,
+    Vec<Value>,
+    Vec<(&'static ManyToManyMeta, Vec<Value>)>,
+);
+
+fn prepare(index: usize, record: &Json) -> Result<Prepared> {
     let fail = |model: Option<&str>, field: Option<&str>, reason: String| Error::Fixture {
         index,
         model: model.map(str::to_owned),
@@ -296,16 +372,49 @@ fn prepare(index: usize, record: &Json) -> Result<(&'static ModelRegistration, V
             ));
         }
     };
-    if let Some(name) = fields.keys().find(|name| meta.field(name).is_none()) {
+    let many_to_many = |name: &str| meta.many_to_many().iter().find(|m| m.name == name);
+    if let Some(name) = fields
+        .keys()
+        .find(|name| meta.field(name).is_none() && many_to_many(name).is_none())
+    {
         return Err(fail(
             label,
             Some(name),
             format!(
                 "unknown field; the fields of `{}` are: {}",
                 meta.label,
-                meta.field_names().collect::<Vec<_>>().join(", ")
+                meta.field_names()
+                    .chain(meta.many_to_many().iter().map(|m| m.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
+    }
+    let mut many = Vec::new();
+    for relation in meta.many_to_many() {
+        let Some(given) = fields.get(relation.name) else {
+            continue;
+        };
+        let Json::Array(items) = given else {
+            return Err(fail(
+                label,
+                Some(relation.name),
+                format!(
+                    "a many-to-many field takes a list of primary keys, got {}",
+                    kind(given)
+                ),
+            ));
+        };
+        let key_field = relation.target().pk_field();
+        let keys = items
+            .iter()
+            .map(|item| match item {
+                Json::Null => Err("a many-to-many field's keys cannot be null".to_owned()),
+                item => from_json(key_field, item),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|reason| fail(label, Some(relation.name), reason))?;
+        many.push((*relation, keys));
     }
     let pk_field = meta.pk_field();
     let pk = match (record.get("pk"), fields.get(pk_field.name)) {
@@ -339,7 +448,7 @@ fn prepare(index: usize, record: &Json) -> Result<(&'static ModelRegistration, V
             .map_err(|reason| fail(label, Some(field.name), reason))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((model, values))
+    Ok((model, values, many))
 }
 
 /// The value of a field the record leaves out.

@@ -60,7 +60,8 @@ pub mod __private {
     pub use crate::args::{ArgMut, ArgRef, ArgValue, not_applicable, receiver_result};
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
-        FieldMeta, FieldVisitor, ModelMeta, ModelRegistration, ProxyParents, Row, field_from_row,
+        FieldMeta, FieldVisitor, ManyRelated, ManyToManyMeta, ManyToManyRelation, ModelMeta,
+        ModelRegistration, OnDelete, ProxyParents, Related, Row, field_from_row,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};

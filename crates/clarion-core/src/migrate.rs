@@ -38,6 +38,8 @@
 //! | `unique` | `UNIQUE` |
 //! | `default = …` | `DEFAULT <literal>` |
 //! | `index` (and not unique) | `CREATE INDEX "<table>_<column>_<hash>"` |
+//! | a `ForeignKey` | `REFERENCES "<target>" ("<key>") DEFERRABLE INITIALLY DEFERRED`, and an index |
+//! | `many_to_many(name = Target)` | a join table `<table>_<name>` (`id`, one column per side, unique together) |
 //!
 //! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
 
@@ -46,7 +48,7 @@ use sea_query::{Alias, ColumnDef, Expr, Index, SqliteQueryBuilder, Table};
 use crate::db::{self, Transaction};
 use crate::error::{Error, Result};
 use crate::model::signals::{Migrate, post_migrate, pre_migrate};
-use crate::model::{FieldMeta, ModelMeta, models};
+use crate::model::{FieldMeta, ManyToManyMeta, ModelMeta, models};
 use crate::sender::Sender;
 use crate::value::{ColumnType, Value};
 
@@ -101,6 +103,18 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
             }
             for index in create_indexes(meta) {
                 tx.execute_batch(&index)?;
+            }
+        }
+        // Join tables after every model's: a join table names both sides.
+        for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
+            for relation in meta.many_to_many() {
+                if !table_exists(tx, relation.table)? {
+                    tx.execute_batch(&create_join_table(relation))?;
+                    created.push(relation.table);
+                }
+                for index in join_indexes(relation) {
+                    tx.execute_batch(&index)?;
+                }
             }
         }
         post_migrate.send(
@@ -172,7 +186,65 @@ fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnD
     } else if field.unique {
         column.unique_key();
     }
+    if let Some(related) = field.related {
+        column.extra(references(related.target().concrete_model()));
+    }
     Ok(column)
+}
+
+/// A foreign key's constraint, checked at the commit as Django declares it: rows may point at
+/// rows written later in the same transaction, and clarion applies `on_delete` itself.
+fn references(target: &'static ModelMeta) -> String {
+    format!(
+        "REFERENCES {} ({}) DEFERRABLE INITIALLY DEFERRED",
+        crate::model::sql::quote(target.table),
+        crate::model::sql::quote(target.pk_field().column)
+    )
+}
+
+/// `CREATE TABLE` of a many-to-many relation's join table, as Django's auto-created through
+/// model has it: an auto key and a foreign key to each side.
+fn create_join_table(relation: &'static ManyToManyMeta) -> String {
+    let side = |name: &str, meta: &'static ModelMeta| {
+        format!(
+            "{} {} NOT NULL {}",
+            crate::model::sql::quote(name),
+            meta.pk_field().ty.sqlite(),
+            references(meta.concrete_model())
+        )
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, {}, {})",
+        crate::model::sql::quote(relation.table),
+        side(relation.source_column, relation.source()),
+        side(relation.target_column, relation.target()),
+    )
+}
+
+/// The join table's unique index on both columns (which also serves lookups by the first), and
+/// an index on the second.
+fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
+    let unique = Index::create()
+        .if_not_exists()
+        .unique()
+        .name(format!(
+            "{}_uniq",
+            index_name(
+                relation.table,
+                &format!("{}_{}", relation.source_column, relation.target_column)
+            )
+        ))
+        .table(Alias::new(relation.table))
+        .col(Alias::new(relation.source_column))
+        .col(Alias::new(relation.target_column))
+        .to_string(SqliteQueryBuilder);
+    let target = Index::create()
+        .if_not_exists()
+        .name(index_name(relation.table, relation.target_column))
+        .table(Alias::new(relation.table))
+        .col(Alias::new(relation.target_column))
+        .to_string(SqliteQueryBuilder);
+    vec![unique, target]
 }
 
 /// The value of a `DEFAULT` clause. DDL takes no bound parameters, so the value is written into
@@ -201,7 +273,9 @@ fn default_literal(value: Value) -> std::result::Result<Option<Expr>, String> {
 fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
     meta.fields
         .iter()
-        .filter(|field| field.index && !field.unique && !field.primary_key)
+        .filter(|field| {
+            (field.index || field.related.is_some()) && !field.unique && !field.primary_key
+        })
         .map(|field| {
             Index::create()
                 .if_not_exists()

@@ -33,7 +33,6 @@ use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQuer
 
 use crate::db::{self, Binder, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
-use crate::model::signals::{post_delete, post_init, pre_delete};
 use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
 use crate::value::{FieldType, Value, ValueRef};
 
@@ -317,8 +316,10 @@ impl<M: Model> QuerySet<M> {
     /// The instances are loaded first (each sent `post_init`), then deleted as
     /// [`Model::delete`] does: `pre_delete` for each, the `DELETE`s, `post_delete` for each, with
     /// `origin` [`DeleteOrigin::QuerySet`]. A failing receiver rolls every delete back. When no
-    /// receiver listens to any of those signals for `M`, the rows are deleted by one `DELETE`
-    /// without loading them, as Django does.
+    /// receiver listens to any of those signals for `M` and no foreign key or many-to-many
+    /// relation reaches its rows, they are deleted by one `DELETE` without loading them, as
+    /// Django does. Otherwise the rows that point at them are dealt with by their `on_delete`
+    /// rules, as [`Model::delete`] does.
     ///
     /// Unlike Django, a query set with `limit`/`offset` can be deleted: exactly the rows
     /// [`all`](QuerySet::all) would return are.
@@ -328,10 +329,7 @@ impl<M: Model> QuerySet<M> {
         }
         let sender = M::sender();
         db::atomic_using(&self.using, |tx| {
-            let unheard = pre_delete.surely_unheard(&sender)
-                && post_delete.surely_unheard(&sender)
-                && post_init.surely_unheard(&sender);
-            if unheard {
+            if model::unobserved(&sender) && model::deletes_alone(M::META) {
                 let mut params = Params::default();
                 let mut delete = Query::delete();
                 delete.from_table(M::META.table);
@@ -587,6 +585,33 @@ impl<M> Filter<M> {
     /// database.
     pub fn none() -> Self {
         Filter::new(Node::None)
+    }
+
+    /// Field number `field` equals `value`.
+    pub(crate) fn equals(field: usize, value: Value) -> Self {
+        Filter::new(Node::Compare {
+            field,
+            op: Op::Eq,
+            value,
+        })
+    }
+
+    /// Field number `field` is one of the values of `select` in the rows of `table` whose
+    /// `column` equals `value`: a many-to-many relation's rows.
+    pub(crate) fn pk_in_join(
+        field: usize,
+        table: &'static str,
+        select: &'static str,
+        column: &'static str,
+        value: Value,
+    ) -> Self {
+        Filter::new(Node::InJoin {
+            field,
+            table,
+            select,
+            column,
+            value,
+        })
     }
 }
 
@@ -972,10 +997,30 @@ impl Op {
 enum Node {
     All,
     None,
-    Compare { field: usize, op: Op, value: Value },
-    In { field: usize, values: Vec<Value> },
-    Null { field: usize, is_null: bool },
-    Contains { field: usize, needle: String },
+    Compare {
+        field: usize,
+        op: Op,
+        value: Value,
+    },
+    In {
+        field: usize,
+        values: Vec<Value>,
+    },
+    Null {
+        field: usize,
+        is_null: bool,
+    },
+    Contains {
+        field: usize,
+        needle: String,
+    },
+    InJoin {
+        field: usize,
+        table: &'static str,
+        select: &'static str,
+        column: &'static str,
+        value: Value,
+    },
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
@@ -1086,6 +1131,19 @@ impl Node {
                     .arg(params.push(ValueRef::Text(needle)));
                 two_valued(*field, Expr::from(found).gt(Expr::cust("0")))
             }
+            Node::InJoin {
+                field,
+                table,
+                select,
+                column: where_column,
+                value,
+            } => {
+                let mut rows = Query::select();
+                rows.column(*select)
+                    .from(*table)
+                    .and_where(Expr::col(*where_column).eq(params.push(value.as_ref())));
+                two_valued(*field, column(*field).in_subquery(rows))
+            }
             Node::And(nodes) => nodes
                 .iter()
                 .filter_map(|n| n.to_expr(meta, negated, params))
@@ -1134,6 +1192,17 @@ impl fmt::Display for NodeDisplay<'_> {
                 write!(f, "{} is{not} null", name(field))
             }
             Node::Contains { field, needle } => write!(f, "{} contains {needle:?}", name(field)),
+            Node::InJoin {
+                field,
+                table,
+                select,
+                column,
+                value,
+            } => write!(
+                f,
+                "{} in {table}.{select} where {column} = {value}",
+                name(field)
+            ),
             Node::And(nodes) => list(f, nodes, " and "),
             Node::Or(nodes) => list(f, nodes, " or "),
             Node::Not(inner) => write!(f, "not ({})", NodeDisplay(inner, meta)),

@@ -93,6 +93,25 @@ impl Value {
     }
 }
 
+macro_rules! value_from {
+    ($($t:ty => $variant:ident($conv:expr)),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(value: $t) -> Self {
+                Value::$variant($conv(value))
+            }
+        }
+    )*};
+}
+value_from!(
+    i64 => Int(std::convert::identity),
+    i32 => Int(i64::from),
+    bool => Bool(std::convert::identity),
+    f64 => Float(std::convert::identity),
+    String => Text(std::convert::identity),
+    &str => Text(str::to_owned),
+    Vec<u8> => Bytes(std::convert::identity),
+);
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.as_ref().fmt(f)

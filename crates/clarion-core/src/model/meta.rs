@@ -34,6 +34,9 @@ pub struct FieldMeta {
     /// `#[model(default = …)]`: the column's `DEFAULT` and the value a fixture record that omits
     /// the field gets.
     pub default: Option<fn() -> Value>,
+    /// For a [`ForeignKey`](super::ForeignKey) field, the model it points at and its
+    /// `on_delete` rule.
+    pub related: Option<super::Related>,
 }
 
 impl FieldMeta {
@@ -65,7 +68,15 @@ impl FieldMeta {
             index,
             max_length,
             default,
+            related: None,
         }
+    }
+
+    /// Not public API: what `#[derive(Model)]` adds to a `ForeignKey` field.
+    #[doc(hidden)]
+    pub const fn __related(mut self, related: super::Related) -> Self {
+        self.related = Some(related);
+        self
     }
 }
 
@@ -79,6 +90,7 @@ impl fmt::Debug for FieldMeta {
             .field("primary_key", &self.primary_key)
             .field("unique", &self.unique)
             .field("max_length", &self.max_length)
+            .field("related", &self.related)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +113,8 @@ pub struct ModelMeta {
     pub pk: usize,
     /// For a proxy model, the concrete model whose table it uses.
     concrete: Option<&'static ModelMeta>,
+    /// The many-to-many relations it declares.
+    many_to_many: &'static [&'static super::ManyToManyMeta],
     pub(crate) sql: OnceLock<super::sql::Statements>,
 }
 
@@ -123,8 +137,19 @@ impl ModelMeta {
             fields,
             pk,
             concrete: None,
+            many_to_many: &[],
             sql: OnceLock::new(),
         }
+    }
+
+    /// Not public API: what `#[derive(Model)]` adds for `#[model(many_to_many(…))]`.
+    #[doc(hidden)]
+    pub const fn __with_many_to_many(
+        mut self,
+        many_to_many: &'static [&'static super::ManyToManyMeta],
+    ) -> Self {
+        self.many_to_many = many_to_many;
+        self
     }
 
     /// Not public API: what `#[proxy]` calls. A proxy has the table, fields and key of the
@@ -147,6 +172,7 @@ impl ModelMeta {
                 Some(concrete) => Some(concrete),
                 None => Some(parent),
             },
+            many_to_many: parent.many_to_many,
             sql: OnceLock::new(),
         }
     }
@@ -161,6 +187,11 @@ impl ModelMeta {
     /// label.
     pub fn concrete_model(&'static self) -> &'static ModelMeta {
         self.concrete.unwrap_or(self)
+    }
+
+    /// The many-to-many relations this model declares (a proxy: its concrete model's).
+    pub fn many_to_many(&self) -> &'static [&'static super::ManyToManyMeta] {
+        self.many_to_many
     }
 
     /// The primary key field.

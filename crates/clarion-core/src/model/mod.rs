@@ -9,17 +9,24 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
+mod collector;
+mod m2m;
 mod meta;
 mod proxy;
 mod registry;
+mod relation;
 mod save;
 pub mod signals;
 pub(crate) mod sql;
 
+pub use m2m::{ManyRelated, ManyToManyMeta, ManyToManyRelation, PkSet};
 pub use meta::{FieldMeta, ModelMeta};
 #[doc(hidden)]
 pub use proxy::ProxyParents;
+pub use relation::{ForeignKey, ForeignKeyColumn, OnDelete, Related};
 
+pub(crate) use collector::{deletes_alone, unobserved};
+pub(crate) use m2m::Relation;
 pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
@@ -40,6 +47,10 @@ pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, sa
 pub trait Model: Send + Sized + 'static {
     /// The model's description: label, table, fields.
     const META: &'static ModelMeta;
+
+    /// The type of its primary key: `i64` for the automatic `id: Option<i64>`, the field's type
+    /// for a `#[model(primary_key)]` one. A [`ForeignKey`] to the model holds one.
+    type Key: FieldType + Clone + PartialEq + fmt::Debug + Send + Sync + 'static;
 
     /// The model whose table this one reads and writes, and whose column handles build its
     /// filters: `Self` for a model, the concrete model for a proxy (`#[proxy(of = …)]`), so that
@@ -134,6 +145,18 @@ pub trait Model: Send + Sized + 'static {
     /// A query set of all rows of this model (Django's `Model.objects.all()`).
     fn objects() -> crate::query::QuerySet<Self> {
         crate::query::QuerySet::new()
+    }
+
+    /// The rows of another model whose foreign key `column` points at this instance: the
+    /// reverse side of a [`ForeignKey`] (Django's `user.post_set`), as a query set that can be
+    /// filtered further: `user.related(Post::AUTHOR)?.count()?`. [`Error::Unsaved`] if the
+    /// instance has no key yet.
+    fn related<C>(&self, column: C) -> Result<crate::query::QuerySet<C::Source>>
+    where
+        C: ForeignKeyColumn,
+        C::Target: Model<Concrete = Self::Concrete>,
+    {
+        relation::related(self, column)
     }
 }
 

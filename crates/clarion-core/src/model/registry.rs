@@ -4,8 +4,8 @@
 use std::sync::{Once, OnceLock};
 
 use super::signals::{ClassPrepared, class_prepared};
-use super::{Model, ModelMeta};
-use crate::db;
+use super::{Instance, Model, ModelMeta};
+use crate::db::{self, Transaction};
 use crate::error::Result;
 use crate::sender::Sender;
 use crate::value::Value;
@@ -14,9 +14,13 @@ use crate::value::Value;
 pub struct ModelRegistration {
     meta: &'static ModelMeta,
     sender: fn() -> Sender,
-    save_raw: fn(Vec<Value>, &str) -> Result<()>,
+    save_raw: SaveRaw,
     all_rows: fn(&str) -> Result<Vec<Vec<Value>>>,
+    load_where: LoadWhere,
 }
+
+type SaveRaw = fn(Vec<Value>, &str) -> Result<Box<dyn Instance>>;
+type LoadWhere = fn(&Transaction, &'static str, &[Value], &str) -> Result<Vec<Box<dyn Instance>>>;
 
 impl ModelRegistration {
     /// Not public API: what `#[derive(Model)]` submits.
@@ -27,6 +31,7 @@ impl ModelRegistration {
             sender: M::sender,
             save_raw: save_raw::<M>,
             all_rows: all_rows::<M>,
+            load_where: load_where::<M>,
         }
     }
 
@@ -41,9 +46,20 @@ impl ModelRegistration {
     }
 
     /// Builds an instance from `values` (one per field, in order) and saves it with `raw = true`
-    /// in the signals, as fixture loading does.
-    pub(crate) fn save_raw(&self, values: Vec<Value>, using: &str) -> Result<()> {
+    /// in the signals, as fixture loading does; returns it, with its key.
+    pub(crate) fn save_raw(&self, values: Vec<Value>, using: &str) -> Result<Box<dyn Instance>> {
         (self.save_raw)(values, using)
+    }
+
+    /// Loads the rows whose `column` holds one of `keys`, in `tx`, sending `post_init` for each.
+    pub(crate) fn load_where(
+        &self,
+        tx: &Transaction,
+        column: &'static str,
+        keys: &[Value],
+        using: &str,
+    ) -> Result<Vec<Box<dyn Instance>>> {
+        (self.load_where)(tx, column, keys, using)
     }
 
     /// Every row of the model's table, ordered by primary key, as values in field order.
@@ -62,9 +78,38 @@ impl std::fmt::Debug for ModelRegistration {
 
 inventory::collect!(ModelRegistration);
 
-fn save_raw<M: Model>(values: Vec<Value>, using: &str) -> Result<()> {
+fn save_raw<M: Model>(values: Vec<Value>, using: &str) -> Result<Box<dyn Instance>> {
     let mut instance = M::__from_row(&values)?;
-    instance.save_with(super::SaveOptions::new().using(using).raw())
+    instance.save_with(super::SaveOptions::new().using(using).raw())?;
+    Ok(Box::new(instance))
+}
+
+fn load_where<M: Model>(
+    tx: &Transaction,
+    column: &'static str,
+    keys: &[Value],
+    using: &str,
+) -> Result<Vec<Box<dyn Instance>>> {
+    let meta = M::META;
+    let mut out: Vec<Box<dyn Instance>> = Vec::new();
+    for chunk in keys.chunks(super::collector::CHUNK) {
+        let sql = format!(
+            "{} WHERE {} IN ({})",
+            meta.sql().select_all,
+            super::sql::quote(column),
+            super::sql::placeholders(chunk.len())
+        );
+        let rows = tx.query_bound(
+            &sql,
+            |binder| chunk.iter().try_for_each(|key| binder.bind(key.as_ref())),
+            M::__from_row,
+        )?;
+        for mut instance in rows {
+            super::loaded(&mut instance, using)?;
+            out.push(Box::new(instance));
+        }
+    }
+    Ok(out)
 }
 
 fn all_rows<M: Model>(using: &str) -> Result<Vec<Vec<Value>>> {

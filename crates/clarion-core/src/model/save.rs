@@ -115,7 +115,7 @@ pub struct Deleted {
 }
 
 impl Deleted {
-    fn add(&mut self, label: &'static str, rows: usize) {
+    pub(crate) fn add(&mut self, label: &'static str, rows: usize) {
         self.total += rows;
         *self.per_model.entry(label).or_default() += rows;
     }
@@ -216,7 +216,10 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
 /// nothing half-written is ever committed; a caller that wants to go on after a failed save runs
 /// it in its own `atomic` block, as Django requires too. A failure that changed nothing (a
 /// `pre_save` receiver refusing the save) leaves the caller's transaction usable.
-fn in_transaction<T>(using: &str, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+pub(crate) fn in_transaction<T>(
+    using: &str,
+    f: impl FnOnce(&Transaction) -> Result<T>,
+) -> Result<T> {
     let Some(tx) = db::current_transaction(using) else {
         return db::atomic_using(using, f);
     };
@@ -317,6 +320,14 @@ fn write<M: Model>(
     let has_pk = !instance.__get(pk).is_null();
     if has_pk && !options.force_insert {
         let updated = match update_fields {
+            // Nothing to update but the key (Django then checks that the row exists).
+            None if meta.fields.len() == 1 => tx
+                .query_bound(
+                    &statements.update_all,
+                    |binder| binder.bind(instance.__get(pk)),
+                    |_| Ok(()),
+                )?
+                .len(),
             None => tx.execute_static(&statements.update_all, |binder| {
                 bind_fields(instance, binder, Some(pk))?;
                 binder.bind(instance.__get(pk))
@@ -377,7 +388,8 @@ pub(crate) fn delete_instance<M: Model>(instance: &mut M, using: &str) -> Result
 }
 
 /// Deletes `instances` in one transaction: `pre_delete` for each, the `DELETE`s, `post_delete`
-/// for each (Django's collector order).
+/// for each (Django's collector order), with the rows that cascade from them when other models
+/// point at `M` (see `collector`).
 pub(crate) fn delete_many<M: Model>(
     instances: &mut [M],
     using: &str,
@@ -392,6 +404,15 @@ pub(crate) fn delete_many<M: Model>(
     }
     let _depth = Depth::enter(meta.label)?;
     let sender = M::sender();
+    if !super::deletes_alone(meta) {
+        return in_transaction(using, |tx| {
+            let given = instances
+                .iter_mut()
+                .map(|instance| instance as &mut dyn super::Instance)
+                .collect();
+            super::collector::delete_collected(given, meta, sender, tx, using, origin)
+        });
+    }
     in_transaction(using, |tx| {
         // Django's collector order: every pre_delete, the deletes, every post_delete.
         let announce = |signal: &Signal<Delete<'static>>, instances: &mut [M]| -> Result<()> {
@@ -421,6 +442,21 @@ pub(crate) fn delete_many<M: Model>(
         announce(&post_delete, instances)?;
         Ok(deleted)
     })
+}
+
+/// Loads the row of `M` whose key is `key` from `using`, sending `post_init`.
+pub(crate) fn load_by_pk<M: Model>(key: ValueRef<'_>, using: &str) -> Result<M> {
+    let meta = M::META;
+    let mut instance = db::read_using(using, |tx| {
+        let mut rows = tx.query_bound(
+            &meta.sql().select_by_pk,
+            |binder| binder.bind(key),
+            M::__from_row,
+        )?;
+        rows.pop().ok_or(Error::DoesNotExist { model: meta.label })
+    })?;
+    loaded(&mut instance, using)?;
+    Ok(instance)
 }
 
 pub(crate) fn refresh<M: Model>(instance: &mut M, using: &str) -> Result<()> {

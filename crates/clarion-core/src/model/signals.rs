@@ -13,6 +13,7 @@
 //! | [`post_init`] | `instance`, `using` | for each instance loaded from the database |
 //! | [`class_prepared`] | `model` | once per model, when the registry of models is built |
 //! | [`pre_migrate`] / [`post_migrate`] | `using`, `models`, `tx` | around `migrate()` |
+//! | [`m2m_changed`] | `instance`, `action`, `reverse`, `model`, `pk_set`, `relation`, `using`, `raw`, `tx` | around each change of a many-to-many relation |
 //!
 //! The statics are lowercase so that `#[receiver(post_save, sender = User)]` reads as Django's
 //! `@receiver(post_save, sender=User)`.
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::signal::SignalArgs;
 
+use super::m2m::{ManyToManyMeta, PkSet};
 use super::meta::ModelMeta;
 use super::save::DeleteOrigin;
 use super::{InstanceBox, InstanceMut};
@@ -108,6 +110,73 @@ pub struct Migrate<'a> {
     pub tx: &'a Transaction,
 }
 
+/// Which change of a many-to-many relation [`m2m_changed`] reports (Django's `action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum M2mAction {
+    /// Before rows are related; `pk_set` holds the keys about to be added, which a receiver
+    /// may change.
+    PreAdd,
+    /// After rows were related; `pk_set` holds the keys added.
+    PostAdd,
+    /// Before rows are unrelated; `pk_set` holds the keys given, which a receiver may change.
+    PreRemove,
+    /// After rows were unrelated.
+    PostRemove,
+    /// Before every row is unrelated; `pk_set` is `None`.
+    PreClear,
+    /// After every row was unrelated; `pk_set` is `None`.
+    PostClear,
+}
+
+impl M2mAction {
+    /// Django's name of the action: `"pre_add"`, `"post_clear"`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            M2mAction::PreAdd => "pre_add",
+            M2mAction::PostAdd => "post_add",
+            M2mAction::PreRemove => "pre_remove",
+            M2mAction::PostRemove => "post_remove",
+            M2mAction::PreClear => "pre_clear",
+            M2mAction::PostClear => "post_clear",
+        }
+    }
+
+    /// Whether it is sent before the change (`pre_*`).
+    pub fn is_pre(self) -> bool {
+        matches!(
+            self,
+            M2mAction::PreAdd | M2mAction::PreRemove | M2mAction::PreClear
+        )
+    }
+}
+
+/// Arguments of [`m2m_changed`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct M2mChanged<'a> {
+    /// The instance whose relation changes: the declaring model's for `post.tags()`, the other
+    /// model's from the reverse side.
+    pub instance: InstanceMut<'a>,
+    /// Which change.
+    pub action: M2mAction,
+    /// Whether the change was made from the reverse side (the model that does not declare the
+    /// relation).
+    pub reverse: bool,
+    /// The model of the rows added or removed (Django's `model`): the other side's.
+    pub model: &'static ModelMeta,
+    /// The keys added or removed (Django's `pk_set`); `None` for a clear. A `pre_add` or
+    /// `pre_remove` receiver may change it, and so what is written.
+    pub pk_set: Option<PkSet>,
+    /// The relation (Django's `sender`, the through model).
+    pub relation: &'static ManyToManyMeta,
+    /// The alias of the database written to.
+    pub using: &'a str,
+    /// `true` when fixture loading makes the change.
+    pub raw: bool,
+    /// The transaction the change runs in.
+    pub tx: &'a Transaction,
+}
+
 /// What an `on = commit` receiver of [`post_save`] gets, after the outermost commit: owned
 /// copies of the arguments (the transaction is over, so there is no `tx`).
 #[derive(Debug)]
@@ -159,7 +228,7 @@ macro_rules! args {
 #[cfg_attr(not(feature = "tower"), allow(unused_imports))] // used by `crate::http`
 pub(crate) use args;
 
-args!(PreSave<'a>, PostSave<'a>, Delete<'a>, PostInit<'a>, Migrate<'a>; ClassPrepared, PostSaveCommitted, DeleteCommitted);
+args!(PreSave<'a>, PostSave<'a>, Delete<'a>, PostInit<'a>, Migrate<'a>, M2mChanged<'a>; ClassPrepared, PostSaveCommitted, DeleteCommitted);
 
 macro_rules! signals {
     ($($(#[$attr:meta])* $name:ident: $args:ty;)*) => {$(
@@ -192,6 +261,9 @@ signals! {
     pre_migrate: Migrate<'static>;
     /// Sent after `migrate()` created tables (Django's `post_migrate`).
     post_migrate: Migrate<'static>;
+    /// Sent around each change of a many-to-many relation (Django's `m2m_changed`), by the
+    /// relation's type (`sender = PostTags`), inside the change's transaction.
+    m2m_changed: M2mChanged<'static>;
 }
 
 /// A signal whose receivers can ask to run after the outermost commit (`on = commit`): the

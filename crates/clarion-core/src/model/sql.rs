@@ -13,7 +13,8 @@ pub(crate) struct Statements {
     pub(crate) insert_all: String,
     /// `INSERT` of every field but an auto primary key, which the database assigns.
     pub(crate) insert_auto: String,
-    /// `UPDATE` of every field but the key, `WHERE pk = ?` bound last.
+    /// `UPDATE` of every field but the key, `WHERE pk = ?` bound last; for a model whose only
+    /// field is its key, `SELECT 1 … WHERE pk = ?`, which tells whether the row exists.
     pub(crate) update_all: String,
     /// `DELETE … WHERE pk = ?`.
     pub(crate) delete: String,
@@ -40,7 +41,17 @@ impl Statements {
         Statements {
             insert_all: insert(meta.table, &all),
             insert_auto: insert(meta.table, &but_auto),
-            update_all: update(meta, &non_key_columns(meta)),
+            update_all: match non_key_columns(meta).as_slice() {
+                [] => {
+                    Query::select()
+                        .expr(Expr::cust("1"))
+                        .from(Alias::new(meta.table))
+                        .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder()))
+                        .build(SqliteQueryBuilder)
+                        .0
+                }
+                columns => update(meta, columns),
+            },
             delete: Query::delete()
                 .from_table(Alias::new(meta.table))
                 .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder()))
@@ -93,4 +104,16 @@ pub(crate) fn update(meta: &ModelMeta, columns: &[&'static str]) -> String {
 /// An identifier quoted for SQLite.
 pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// `?, ?, ?` for `n` parameters.
+pub(crate) fn placeholders(n: usize) -> String {
+    let mut out = String::with_capacity(n * 3);
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('?');
+    }
+    out
 }

@@ -95,12 +95,24 @@ impl Field<'_> {
         self.ident.unraw().to_string()
     }
 
-    /// The column: `#[model(db_column = "…")]`, or the field's name.
+    /// The column: `#[model(db_column = "…")]`, or the field's name (with `_id` appended for a
+    /// foreign key, as Django names it).
     pub(crate) fn column(&self) -> String {
         match &self.attrs.db_column {
             Some(column) => column.value.value(),
+            None if self.foreign_key().is_some() => format!("{}_id", self.name()),
             None => self.name(),
         }
+    }
+
+    /// For a field written `ForeignKey<T>` or `Option<ForeignKey<T>>`: `T`, and whether the
+    /// key is nullable.
+    pub(crate) fn foreign_key(&self) -> Option<(&Type, bool)> {
+        if let Some(target) = generic_arg(self.ty, "ForeignKey") {
+            return Some((target, false));
+        }
+        let inner = generic_arg(self.ty, "Option")?;
+        generic_arg(inner, "ForeignKey").map(|target| (target, true))
     }
 
     /// The name of the field's column handle, `TITLE` for `title`; `None` if it is not an
@@ -128,10 +140,30 @@ pub(crate) fn is_generic(ty: &Type, name: &str, arg: impl Fn(&Type) -> bool) -> 
         && matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if arg(inner))
 }
 
+/// `Arg` of a type written `Name<Arg>` (any path to `Name`).
+pub(crate) fn generic_arg<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let segment = last_segment(ty)?;
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    if segment.ident != name || args.args.len() != 1 {
+        return None;
+    }
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) => Some(inner),
+        _ => None,
+    }
+}
+
 /// Whether `ty` is a path whose last segment is `name` without arguments: `String`,
 /// `std::string::String`.
 pub(crate) fn is_plain(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name && s.arguments.is_none())
+}
+
+/// The last identifier of a type's path: `Tag` for `crate::blog::Tag`.
+pub(crate) fn last_ident(ty: &Type) -> Option<&Ident> {
+    last_segment(ty).map(|segment| &segment.ident)
 }
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {

@@ -1,5 +1,6 @@
-//! Parsing `#[model(…)]`: `table` and `app_label` on the struct; `primary_key`, `unique`,
-//! `index`, `max_length`, `default` and `db_column` on fields.
+//! Parsing `#[model(…)]`: `table`, `app_label` and `many_to_many(…)` on the struct;
+//! `primary_key`, `unique`, `index`, `max_length`, `default`, `db_column` and `on_delete` on
+//! fields.
 //!
 //! Each option keeps its key's token (and its value's), so that validation can point at them.
 //! Every problem is recorded and parsing goes on with the next option.
@@ -15,7 +16,7 @@ use crate::ctxt::{Ctxt, unknown_option};
 use crate::tokens::{at_option, skip_to_comma, take_value};
 
 /// The options `#[model]` accepts on the struct, for messages and suggestions.
-const STRUCT_OPTIONS: &[&str] = &["table", "app_label"];
+const STRUCT_OPTIONS: &[&str] = &["table", "app_label", "many_to_many"];
 /// The options `#[model]` accepts on a field.
 const FIELD_OPTIONS: &[&str] = &[
     "primary_key",
@@ -24,6 +25,16 @@ const FIELD_OPTIONS: &[&str] = &[
     "max_length",
     "default",
     "db_column",
+    "on_delete",
+];
+
+/// The rules `on_delete` takes, as written, and as Django spells them.
+pub(crate) const ON_DELETE: &[(&str, &str, &str)] = &[
+    ("cascade", "Cascade", "CASCADE"),
+    ("protect", "Protect", "PROTECT"),
+    ("set_null", "SetNull", "SET_NULL"),
+    ("set_default", "SetDefault", "SET_DEFAULT"),
+    ("do_nothing", "DoNothing", "DO_NOTHING"),
 ];
 
 /// One option as written: its key's token, its value, and its source text for messages.
@@ -39,6 +50,14 @@ pub(crate) struct Opt<T> {
 pub(crate) struct StructAttrs {
     pub(crate) table: Option<Opt<LitStr>>,
     pub(crate) app_label: Option<Opt<LitStr>>,
+    /// Each `many_to_many(name = Target)`, in order.
+    pub(crate) many_to_many: Vec<ManyToMany>,
+}
+
+/// `many_to_many(tags = Tag)`: a relation named `tags` to the model `Tag`.
+pub(crate) struct ManyToMany {
+    pub(crate) name: Ident,
+    pub(crate) target: syn::Type,
 }
 
 /// `#[model(…)]` on a field.
@@ -51,6 +70,10 @@ pub(crate) struct FieldAttrs {
     pub(crate) max_length: Option<Opt<(LitInt, usize)>>,
     pub(crate) default: Option<Opt<Expr>>,
     pub(crate) db_column: Option<Opt<LitStr>>,
+    /// The rule's identifier, and its variant of `OnDelete`.
+    pub(crate) on_delete: Option<Opt<(Ident, &'static str)>>,
+    /// Whether `on_delete` was written at all (a rule that did not parse was reported).
+    pub(crate) on_delete_written: bool,
 }
 
 /// Where an attribute stands, which decides the options it takes.
@@ -157,6 +180,11 @@ fn parse_struct_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut St
             let value = string_value(cx, &key, input, "`app_label = \"blog\"`");
             set(cx, &mut attrs.app_label, key, value);
         }
+        "many_to_many" => {
+            if let Some(relation) = many_to_many(cx, &key, input) {
+                attrs.many_to_many.push(relation);
+            }
+        }
         name => {
             skip_value(input);
             let message = if FIELD_OPTIONS.contains(&name) {
@@ -202,9 +230,18 @@ fn parse_field_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut Fie
             let value = string_value(cx, &key, input, "`db_column = \"title\"`");
             set(cx, &mut attrs.db_column, key, value);
         }
+        "on_delete" => {
+            attrs.on_delete_written = true;
+            let value = on_delete(cx, &key, input);
+            set(cx, &mut attrs.on_delete, key, value);
+        }
         name => {
             skip_value(input);
-            let message = if STRUCT_OPTIONS.contains(&name) {
+            let message = if name == "many_to_many" {
+                "`many_to_many` goes on the struct, not on a field: a many-to-many relation has \
+                 no column; write `#[model(many_to_many(tags = Tag))]` above `struct`"
+                    .to_owned()
+            } else if STRUCT_OPTIONS.contains(&name) {
                 format!(
                     "`{name}` goes on the struct, not on a field: move it to \
                      `#[model({name} = \"…\")]` above `struct`"
@@ -302,6 +339,73 @@ fn max_length(
                     usize::MAX
                 ),
             );
+            None
+        }
+    }
+}
+
+/// A rule after `on_delete =`: `cascade`, `protect`, `set_null`, `set_default` or
+/// `do_nothing` (Django's `models.CASCADE` and friends are recognised and corrected).
+fn on_delete(
+    cx: &Ctxt,
+    key: &Ident,
+    input: ParseStream,
+) -> Option<((Ident, &'static str), TokenStream)> {
+    let rules: Vec<&str> = ON_DELETE.iter().map(|(rule, _, _)| *rule).collect();
+    let help = format!(
+        "`on_delete` takes one of {}, like `#[model(on_delete = cascade)]`",
+        rules.join(", ")
+    );
+    let Some(value) = value_after_eq(input).filter(|v| !v.is_empty()) else {
+        cx.error_spanned_by(key, help);
+        return None;
+    };
+    let Ok(path) = syn::parse2::<syn::Path>(value.clone()) else {
+        cx.error_spanned_by(&value, help);
+        return None;
+    };
+    let last = path.segments.last()?.ident.clone();
+    let written = last.to_string();
+    if path.segments.len() == 1
+        && let Some((_, variant, _)) = ON_DELETE.iter().find(|(rule, _, _)| *rule == written)
+    {
+        return Some(((last, variant), value));
+    }
+    let message = match ON_DELETE.iter().find(|(rule, variant, django)| {
+        written == *django || written == *variant || written == *rule
+    }) {
+        Some((rule, _, _)) => format!("write `on_delete = {rule}`: {help}"),
+        None => format!("unknown `on_delete` rule `{}`: {help}", spaced(&value)),
+    };
+    cx.error_spanned_by(&value, message);
+    None
+}
+
+/// `(name = Target)` after `many_to_many`.
+fn many_to_many(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<ManyToMany> {
+    const HELP: &str = "`many_to_many` takes a field name and the related model, like \
+                        `#[model(many_to_many(tags = Tag))]`";
+    if !input.peek(syn::token::Paren) {
+        skip_value(input);
+        cx.error_spanned_by(key, HELP);
+        return None;
+    }
+    let parsed = (|| -> syn::Result<ManyToMany> {
+        let content;
+        syn::parenthesized!(content in input);
+        let name = content.call(Ident::parse_any)?;
+        content.parse::<Token![=]>()?;
+        let target = content.parse::<syn::Type>()?;
+        let _ = content.parse::<Option<Token![,]>>()?;
+        if !content.is_empty() {
+            return Err(content.error("expected `)` after the related model"));
+        }
+        Ok(ManyToMany { name, target })
+    })();
+    match parsed {
+        Ok(relation) => Some(relation),
+        Err(error) => {
+            cx.syn_error(syn::Error::new(error.span(), format!("{HELP}: {error}")));
             None
         }
     }

@@ -59,6 +59,16 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
         quote!(#member: #private::field_from_row::<Self, #ty>(__clarion_row, #index)?,)
     });
     let handles = handles(model);
+    let key_type = {
+        let key = &model.fields[pk.index];
+        if pk.auto {
+            quote!(::core::primitive::i64)
+        } else {
+            key.ty.to_token_stream()
+        }
+    };
+    let relations = relation_impls(model);
+    let relation_items = relation_items(model);
     // The write path sets an auto key on every insert: a plain assignment, not `__set`'s match.
     let set_auto_key = pk.auto.then(|| {
         let key = &model.fields[pk.index];
@@ -85,6 +95,7 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
             impl ::clarion::Model for #ident {
                 const META: &'static #private::ModelMeta = &__CLARION_META;
                 type Concrete = Self;
+                type Key = #key_type;
 
                 fn __get(&self, __clarion_field: #usize) -> #private::ValueRef<'_> {
                     match __clarion_field {
@@ -124,8 +135,11 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
             }
 
             #private::inventory::submit! { #private::ModelRegistration::__new::<#ident>() }
+
+            #relations
         };
         #handles
+        #relation_items
     }
 }
 
@@ -143,9 +157,11 @@ pub(crate) fn fallback(model: &Model) -> TokenStream {
     let (name, app_label, label, table) = names(model);
     let assertions = assertions(model);
     let handles = handles(model);
+    let relation_types = relation_types(model);
     let usize = quote!(::core::primitive::usize);
     let result = quote!(::core::result::Result);
     quote! {
+        #relation_types
         const _: () = {
             static __CLARION_META: #private::ModelMeta =
                 #private::ModelMeta::__new(#name, #app_label, #label, #table, &[], 0);
@@ -155,6 +171,7 @@ pub(crate) fn fallback(model: &Model) -> TokenStream {
             impl ::clarion::Model for #ident {
                 const META: &'static #private::ModelMeta = &__CLARION_META;
                 type Concrete = Self;
+                type Key = ::core::primitive::i64;
 
                 fn __get(&self, _: #usize) -> #private::ValueRef<'_> {
                     ::core::unreachable!()
@@ -193,9 +210,35 @@ fn meta(model: &Model, pk: &PrimaryKey) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
-        field_meta(field, is_pk, is_pk && pk.auto, default)
+        let meta = field_meta(field, is_pk, is_pk && pk.auto, default);
+        match (field.foreign_key(), &field.attrs.on_delete) {
+            (Some((target, _)), Some(rule)) => {
+                let function = format_ident!("__clarion_target_{index}");
+                defaults.push(quote! {
+                    fn #function() -> &'static #private::ModelMeta {
+                        <#target as ::clarion::Model>::META
+                    }
+                });
+                let variant = syn::Ident::new(rule.value.1, rule.value.0.span());
+                quote! {
+                    #meta.__related(#private::Related::__new(
+                        #function,
+                        #private::OnDelete::#variant,
+                    ))
+                }
+            }
+            _ => meta,
+        }
     });
     let fields: Vec<TokenStream> = fields.collect();
+    let relations: Vec<TokenStream> = (0..model.attrs.many_to_many.len())
+        .map(|index| {
+            let name = format_ident!("__CLARION_M2M_{index}");
+            quote!(&#name)
+        })
+        .collect();
+    let with_relations =
+        (!relations.is_empty()).then(|| quote!(.__with_many_to_many(&[#(#relations),*])));
     quote! {
         static __CLARION_META: #private::ModelMeta = #private::ModelMeta::__new(
             #name,
@@ -204,9 +247,135 @@ fn meta(model: &Model, pk: &PrimaryKey) -> TokenStream {
             #table,
             &[#(#fields),*],
             #pk_index,
-        );
+        )#with_relations;
         #(#defaults)*
     }
+}
+
+/// The name of the type of relation `name` of `model`: `PostTags` for `tags` of `Post`.
+fn relation_type(model: &Model, name: &syn::Ident) -> syn::Ident {
+    use heck::ToUpperCamelCase;
+    let field = syn::ext::IdentExt::unraw(name).to_string();
+    syn::Ident::new(
+        &format!("{}{}", model.name(), field.to_upper_camel_case()),
+        name.span(),
+    )
+}
+
+/// The relation types, declared: `pub struct PostTags;`.
+fn relation_types(model: &Model) -> TokenStream {
+    let vis = &model.input.vis;
+    // A name given twice was reported; its type is declared once.
+    let mut seen = HashSet::new();
+    let types = model.attrs.many_to_many.iter().filter_map(|relation| {
+        let ty = relation_type(model, &relation.name);
+        if !seen.insert(ty.to_string()) {
+            return None;
+        }
+        let target = type_name(&relation.target.to_token_stream());
+        let field = syn::ext::IdentExt::unraw(&relation.name).to_string();
+        let doc = format!(
+            "The many-to-many relation `{}.{field}` to `{target}` (Django's `{}.{field}.through`): \
+             its join table, and the sender of its `m2m_changed`.",
+            model.name(),
+            model.name(),
+        );
+        Some(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Copy, Debug)]
+            #vis struct #ty;
+        })
+    });
+    quote!(#(#types)*)
+}
+
+/// The relation types and the model's methods for them: `post.tags()`.
+fn relation_items(model: &Model) -> TokenStream {
+    if model.attrs.many_to_many.is_empty() {
+        return TokenStream::new();
+    }
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let vis = &model.input.vis;
+    let types = relation_types(model);
+    let methods = model.attrs.many_to_many.iter().map(|relation| {
+        let ty = relation_type(model, &relation.name);
+        let (name, target) = (&relation.name, &relation.target);
+        let doc = format!(
+            "The `{}` related through `{}` (Django's `{}.{}`): add, remove, clear, set, \
+             create and query them.",
+            type_name(&target.to_token_stream()),
+            syn::ext::IdentExt::unraw(name),
+            model.name().to_lowercase(),
+            syn::ext::IdentExt::unraw(name),
+        );
+        quote! {
+            #[doc = #doc]
+            #vis fn #name(&mut self) -> #private::ManyRelated<'_, Self, #target> {
+                <#ty as #private::ManyToManyRelation>::forward(self)
+            }
+        }
+    });
+    quote! {
+        #types
+        #[allow(dead_code)]
+        impl #ident {
+            #(#methods)*
+        }
+    }
+}
+
+/// Inside the model's `const _`: each relation's `static` description and its
+/// `ManyToManyRelation` impl.
+fn relation_impls(model: &Model) -> TokenStream {
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let (_, app_label, _, table) = names(model);
+    let model_name = model.name().to_lowercase();
+    let impls = model
+        .attrs
+        .many_to_many
+        .iter()
+        .enumerate()
+        .map(|(index, relation)| {
+            let ty = relation_type(model, &relation.name);
+            let target = &relation.target;
+            let field = syn::ext::IdentExt::unraw(&relation.name).to_string();
+            let join = format!("{table}_{field}");
+            let label_tail = format!(".{model_name}_{field}");
+            let target_name = super::ast::last_ident(target)
+                .map(|ident| syn::ext::IdentExt::unraw(ident).to_string().to_lowercase())
+                .unwrap_or_else(|| "target".to_owned());
+            let (source_column, target_column) = if target_name == model_name {
+                (
+                    format!("from_{model_name}_id"),
+                    format!("to_{target_name}_id"),
+                )
+            } else {
+                (format!("{model_name}_id"), format!("{target_name}_id"))
+            };
+            let static_name = format_ident!("__CLARION_M2M_{index}");
+            quote! {
+                static #static_name: #private::ManyToManyMeta = #private::ManyToManyMeta::__new(
+                    #field,
+                    ::core::concat!(#app_label, #label_tail),
+                    #join,
+                    #source_column,
+                    #target_column,
+                    || <#ident as ::clarion::Model>::META,
+                    || <#target as ::clarion::Model>::META,
+                    <#ty as #private::ManyToManyRelation>::sender,
+                );
+
+                #[automatically_derived]
+                impl #private::ManyToManyRelation for #ty {
+                    type Source = #ident;
+                    type Target = #target;
+                    const META: &'static #private::ManyToManyMeta = &#static_name;
+                }
+            }
+        });
+    quote!(#(#impls)*)
 }
 
 /// The struct's name, its app label, its label and its table, as expressions of `&'static str`.

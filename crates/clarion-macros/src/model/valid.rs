@@ -25,6 +25,10 @@ pub(crate) fn check(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
     }
     check_columns(cx, model);
     check_handles(cx, model);
+    for field in &model.fields {
+        check_relation(cx, field);
+    }
+    check_many_to_many(cx, model);
     if model.named {
         primary_key(cx, model)
     } else {
@@ -113,6 +117,81 @@ fn check_max_length(cx: &Ctxt, field: &Field) {
             literal,
             "`max_length` must be at least 1: it is the most characters the field may hold",
         );
+    }
+}
+
+fn check_relation(cx: &Ctxt, field: &Field) {
+    let rule = field.attrs.on_delete.as_ref();
+    match (field.foreign_key(), rule) {
+        // Django requires `on_delete` on every `ForeignKey`: what a delete does to the rows that
+        // point at a row is a decision, not a default.
+        (Some(_), None) if field.attrs.on_delete_written => {}
+        (Some((target, _)), None) => cx.error_spanned_by(
+            field.ty,
+            format!(
+                "a `ForeignKey` field needs an `on_delete` rule, as in Django: add \
+                 `#[model(on_delete = cascade)]` above `{}` to delete its rows with the `{}` \
+                 they point at, or choose protect, set_null, set_default or do_nothing",
+                field.name(),
+                type_text(target),
+            ),
+        ),
+        (None, Some(rule)) => cx.error_spanned_by(
+            &rule.key,
+            format!(
+                "`on_delete` applies only to `ForeignKey` fields; `{}` is `{}`: remove the option",
+                field.name(),
+                type_text(field.ty)
+            ),
+        ),
+        (Some((_, nullable)), Some(rule)) => {
+            let (ident, variant) = &rule.value;
+            // `set_null` writes NULL, which only an `Option` column holds.
+            if *variant == "SetNull" && !nullable {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "`on_delete = set_null` needs a nullable key: make the field \
+                         `{}: Option<{}>`",
+                        field.name(),
+                        type_text(field.ty)
+                    ),
+                );
+            }
+            // `set_default` writes the field's default, which it must have.
+            if *variant == "SetDefault" && field.attrs.default.is_none() {
+                cx.error_spanned_by(
+                    ident,
+                    "`on_delete = set_default` needs a default key: add \
+                     `#[model(default = ForeignKey::new(1))]` (or the key of the row to point at)",
+                );
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+fn check_many_to_many(cx: &Ctxt, model: &Model) {
+    // A relation's name is a method of the model (`post.tags()`) and a fixture field: it may
+    // be neither a field's name nor another relation's.
+    let mut names: HashMap<String, ()> = HashMap::new();
+    for relation in &model.attrs.many_to_many {
+        let name = syn::ext::IdentExt::unraw(&relation.name).to_string();
+        if model.fields.iter().any(|field| field.name() == name) {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "`{name}` is already a field of `{}`: give the many-to-many relation \
+                     another name",
+                    model.name()
+                ),
+            );
+        } else if names.insert(name.clone(), ()).is_some() {
+            cx.error_spanned_by(
+                &relation.name,
+                format!("`{name}` names two many-to-many relations: rename one"),
+            );
+        }
     }
 }
 

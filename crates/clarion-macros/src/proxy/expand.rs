@@ -76,6 +76,7 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &ProxyAttrs, parent: Type) -> T
             impl #clarion::Model for #ident {
                 const META: &'static #private::ModelMeta = &__CLARION_META;
                 type Concrete = <#parent as #model_at_parent>::Concrete;
+                type Key = <#parent as #model_at_parent>::Key;
 
                 fn sender() -> #private::Sender {
                     __CLARION_PARENTS.sender::<Self>(<#parent as #model_at_parent>::sender)

@@ -1,0 +1,586 @@
+//! Many-to-many relations: the join table `#[model(many_to_many(tags = Tag))]` declares, the
+//! [`ManyRelated`] manager that changes it from either side, and [`m2m_changed`].
+//!
+//! [`m2m_changed`]: super::signals::m2m_changed
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use super::collector::CHUNK;
+use super::relation::key_of;
+use super::save::in_transaction;
+use super::signals::{M2mAction, M2mChanged, m2m_changed};
+use super::{Instance, InstanceMut, Model, ModelMeta, models, sql};
+use crate::db::{self, Transaction};
+use crate::error::{Error, Result};
+use crate::query::{Filter, QuerySet};
+use crate::sender::Sender;
+use crate::value::{FieldType, Value};
+
+/// A many-to-many relation, as `#[model(many_to_many(…))]` declares it: its join table and the
+/// models it joins. Listed by [`ModelMeta::many_to_many`] on the declaring model.
+#[non_exhaustive]
+pub struct ManyToManyMeta {
+    /// The field's name on the declaring model, `tags`.
+    pub name: &'static str,
+    /// The join table's label, `app.post_tags` (what a delete counts its rows under).
+    pub label: &'static str,
+    /// The join table, `<table>_<name>`.
+    pub table: &'static str,
+    /// The join table's column of the declaring model's key, `post_id`.
+    pub source_column: &'static str,
+    /// The join table's column of the other model's key, `tag_id`.
+    pub target_column: &'static str,
+    source: fn() -> &'static ModelMeta,
+    target: fn() -> &'static ModelMeta,
+    sender: fn() -> Sender,
+}
+
+impl ManyToManyMeta {
+    /// Not public API: what `#[derive(Model)]` writes.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __new(
+        name: &'static str,
+        label: &'static str,
+        table: &'static str,
+        source_column: &'static str,
+        target_column: &'static str,
+        source: fn() -> &'static ModelMeta,
+        target: fn() -> &'static ModelMeta,
+        sender: fn() -> Sender,
+    ) -> Self {
+        ManyToManyMeta {
+            name,
+            label,
+            table,
+            source_column,
+            target_column,
+            source,
+            target,
+            sender,
+        }
+    }
+
+    /// The model that declares the relation.
+    pub fn source(&self) -> &'static ModelMeta {
+        (self.source)()
+    }
+
+    /// The model it relates to.
+    pub fn target(&self) -> &'static ModelMeta {
+        (self.target)()
+    }
+
+    /// The sender its [`m2m_changed`](super::signals::m2m_changed) is sent by: the relation's
+    /// own type (Django: `Post.tags.through`).
+    pub fn sender(&self) -> Sender {
+        (self.sender)()
+    }
+}
+
+impl fmt::Debug for ManyToManyMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManyToManyMeta")
+            .field("name", &self.name)
+            .field("table", &self.table)
+            .field("source", &self.source().label)
+            .field("target", &self.target().label)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A many-to-many relation's type, which `#[model(many_to_many(tags = Tag))]` on `Post`
+/// generates as `PostTags` (Django's auto-created `Post.tags.through`). It is the sender of the
+/// relation's `m2m_changed`: `#[receiver(m2m_changed, sender = PostTags)]` hears only it.
+pub trait ManyToManyRelation: 'static {
+    /// The model that declares the relation.
+    type Source: Model;
+    /// The model it relates to.
+    type Target: Model;
+    /// The relation's description.
+    const META: &'static ManyToManyMeta;
+
+    /// The sender of the relation's `m2m_changed`.
+    fn sender() -> Sender {
+        Sender::of::<Self>()
+    }
+
+    /// The related `Target`s of `instance` (Django's `post.tags`), which the derive also gives
+    /// as a method named after the field: `post.tags()`.
+    fn forward(instance: &mut Self::Source) -> ManyRelated<'_, Self::Source, Self::Target> {
+        ManyRelated::new(Self::META, instance, false)
+    }
+
+    /// The `Source`s related to `instance` (Django's `tag.post_set`): the reverse side.
+    fn reverse(instance: &mut Self::Target) -> ManyRelated<'_, Self::Target, Self::Source> {
+        ManyRelated::new(Self::META, instance, true)
+    }
+}
+
+/// The primary keys a many-to-many change is about (Django's `pk_set`): a set, in the order the
+/// keys were first given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PkSet(Vec<Value>);
+
+impl PkSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        PkSet::default()
+    }
+
+    /// Adds `key`; returns whether it was not there yet.
+    pub fn insert(&mut self, key: impl Into<Value>) -> bool {
+        let key = key.into();
+        if self.0.contains(&key) {
+            return false;
+        }
+        self.0.push(key);
+        true
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&mut self, key: impl Into<Value>) -> bool {
+        let key = key.into();
+        let before = self.0.len();
+        self.0.retain(|k| *k != key);
+        self.0.len() != before
+    }
+
+    /// Whether `key` is in the set.
+    pub fn contains(&self, key: impl Into<Value>) -> bool {
+        self.0.contains(&key.into())
+    }
+
+    /// Keeps the keys for which `keep` is true.
+    pub fn retain(&mut self, keep: impl FnMut(&Value) -> bool) {
+        self.0.retain(keep);
+    }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The keys, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Value> {
+        self.0.iter()
+    }
+
+    /// The keys as a slice.
+    pub fn as_slice(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl FromIterator<Value> for PkSet {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        let mut set = PkSet::new();
+        for key in iter {
+            set.insert(key);
+        }
+        set
+    }
+}
+
+impl<'a> IntoIterator for &'a PkSet {
+    type Item = &'a Value;
+    type IntoIter = std::slice::Iter<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// The related rows of one instance through one many-to-many relation (Django's related
+/// manager): `post.tags()` from the declaring side, `PostTags::reverse(&mut tag)` from the
+/// other. `I` is the instance's model, `O` the other side's.
+///
+/// Every change runs in one transaction (joining an open one) with [`m2m_changed`] around it;
+/// an error from a receiver, or a panic, undoes all of it.
+///
+/// [`m2m_changed`]: super::signals::m2m_changed
+#[must_use = "a related manager does nothing until one of its methods is called"]
+pub struct ManyRelated<'a, I, O> {
+    relation: Relation<'a>,
+    _models: PhantomData<fn() -> (I, O)>,
+}
+
+impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
+    fn new(meta: &'static ManyToManyMeta, instance: &'a mut I, reverse: bool) -> Self {
+        ManyRelated {
+            relation: Relation {
+                meta,
+                instance,
+                reverse,
+                using: Cow::Borrowed(db::DEFAULT_ALIAS_STATIC),
+            },
+            _models: PhantomData,
+        }
+    }
+
+    /// Works on the database registered as `alias` (Django's `db_manager`).
+    pub fn using(mut self, alias: &str) -> Self {
+        self.relation.using = Cow::Owned(alias.to_owned());
+        self
+    }
+
+    /// Relates `objects` (Django's `add`): the join rows that are missing are inserted, and
+    /// `pre_add`/`post_add` report exactly those keys (possibly none: the signals are still
+    /// sent). No objects: nothing is done and nothing sent. [`Error::Unsaved`] for an object
+    /// without a key.
+    pub fn add<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
+        let keys = keys_of(objects)?;
+        self.relation.add(keys, false)
+    }
+
+    /// As [`add`](ManyRelated::add), by primary key.
+    pub fn add_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
+        self.relation.add(values(keys), false)
+    }
+
+    /// Unrelates `objects` (Django's `remove`): `pre_remove`/`post_remove` report every key
+    /// given, related or not. No objects: nothing is done and nothing sent.
+    pub fn remove<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
+        let keys = keys_of(objects)?;
+        self.relation.remove(keys, false)
+    }
+
+    /// As [`remove`](ManyRelated::remove), by primary key.
+    pub fn remove_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
+        self.relation.remove(values(keys), false)
+    }
+
+    /// Unrelates everything (Django's `clear`): `pre_clear`/`post_clear`, with no key set, are
+    /// sent even when nothing was related.
+    pub fn clear(&mut self) -> Result<()> {
+        self.relation.clear(false)
+    }
+
+    /// Makes `objects` exactly the related ones (Django's `set`): removes the ones no longer
+    /// wanted, then adds the new ones, each with its signals; nothing is sent when nothing
+    /// changes.
+    pub fn set<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
+        let keys = keys_of(objects)?;
+        self.relation.set(keys, false)
+    }
+
+    /// As [`set`](ManyRelated::set), by primary key.
+    pub fn set_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
+        self.relation.set(values(keys), false)
+    }
+
+    /// Clears, then adds `objects` (Django's `set(objs, clear=True)`): sends the clear's
+    /// signals and then the add's.
+    pub fn set_with_clear<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
+        let keys = keys_of(objects)?;
+        let relation = &mut self.relation;
+        let using = relation.using.clone();
+        in_transaction(&using, |_| {
+            relation.clear(false)?;
+            relation.add(keys, false)
+        })
+    }
+
+    /// Saves `object` (with its own save signals) and relates it (Django's `create`), in one
+    /// transaction; returns it with its key.
+    pub fn create(&mut self, mut object: O) -> Result<O> {
+        let relation = &mut self.relation;
+        let using = relation.using.clone();
+        in_transaction(&using, |_| {
+            object.save_with(super::SaveOptions::new().using(&using))?;
+            relation.add(vec![object.pk()], false)?;
+            Ok(())
+        })?;
+        Ok(object)
+    }
+
+    /// The related rows, as a query set of `O` (Django's `post.tags.all()`) that can be filtered
+    /// further. [`Error::Unsaved`] if the instance has no key.
+    pub fn all(&self) -> Result<QuerySet<O>> {
+        let own = self.relation.own_key()?;
+        let (own_column, other_column) = self.relation.columns();
+        Ok(QuerySet::new()
+            .using(self.relation.using.clone().into_owned())
+            .filter(Filter::pk_in_join(
+                O::META.pk,
+                self.relation.meta.table,
+                other_column,
+                own_column,
+                own,
+            )))
+    }
+
+    /// The keys of the related rows, in ascending order.
+    pub fn keys(&self) -> Result<Vec<Value>> {
+        let using = self.relation.using.clone();
+        db::read_using(&using, |tx| self.relation.related(tx))
+    }
+}
+
+fn keys_of<'o, O: Model>(objects: impl IntoIterator<Item = &'o O>) -> Result<Vec<Value>> {
+    objects
+        .into_iter()
+        .map(|object| key_of(object).map(|key| key.to_value().to_owned()))
+        .collect()
+}
+
+fn values<K: FieldType>(keys: impl IntoIterator<Item = K>) -> Vec<Value> {
+    keys.into_iter()
+        .map(|key| key.to_value().to_owned())
+        .collect()
+}
+
+impl<I, O> fmt::Debug for ManyRelated<'_, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManyRelated")
+            .field("relation", &self.relation.meta.label)
+            .field("reverse", &self.relation.reverse)
+            .field("using", &self.relation.using)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One instance's side of a relation, without types: what the manager and fixture loading
+/// change the join table through.
+pub(crate) struct Relation<'a> {
+    pub(crate) meta: &'static ManyToManyMeta,
+    pub(crate) instance: &'a mut dyn Instance,
+    pub(crate) reverse: bool,
+    pub(crate) using: Cow<'a, str>,
+}
+
+impl Relation<'_> {
+    /// The join table's columns of this side's key and of the other side's.
+    fn columns(&self) -> (&'static str, &'static str) {
+        if self.reverse {
+            (self.meta.target_column, self.meta.source_column)
+        } else {
+            (self.meta.source_column, self.meta.target_column)
+        }
+    }
+
+    /// The model on the other side (Django's `model` argument).
+    fn other(&self) -> &'static ModelMeta {
+        if self.reverse {
+            self.meta.source()
+        } else {
+            self.meta.target()
+        }
+    }
+
+    fn own_key(&self) -> Result<Value> {
+        let key = self.instance.pk();
+        if key.is_null() {
+            return Err(Error::Unsaved {
+                model: self.instance.meta().label,
+            });
+        }
+        Ok(key)
+    }
+
+    /// Sends `m2m_changed`, unless nobody listens.
+    fn send(
+        &mut self,
+        tx: &Transaction,
+        action: M2mAction,
+        pk_set: Option<PkSet>,
+        raw: bool,
+    ) -> Result<Option<PkSet>> {
+        let sender = self.meta.sender();
+        if m2m_changed.surely_unheard(&sender) {
+            return Ok(pk_set);
+        }
+        let model = self.other();
+        let mut args = M2mChanged {
+            instance: InstanceMut::new(&mut *self.instance),
+            action,
+            reverse: self.reverse,
+            model,
+            pk_set,
+            relation: self.meta,
+            using: &self.using,
+            raw,
+            tx,
+        };
+        m2m_changed.send(sender, &mut args)?;
+        Ok(args.pk_set)
+    }
+
+    /// The keys of the other side now related, ascending.
+    fn related(&self, tx: &Transaction) -> Result<Vec<Value>> {
+        let own = self.own_key()?;
+        let (own_column, other_column) = self.columns();
+        let sql = format!(
+            "SELECT {other} FROM {table} WHERE {own} = ? ORDER BY {other}",
+            other = sql::quote(other_column),
+            table = sql::quote(self.meta.table),
+            own = sql::quote(own_column),
+        );
+        tx.query_bound(
+            &sql,
+            |binder| binder.bind(own.as_ref()),
+            |row| row.value(0).map(|v| v.to_owned()),
+        )
+    }
+
+    pub(crate) fn add(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let using = self.using.clone();
+        in_transaction(&using, |tx| {
+            let own = self.own_key()?;
+            let mut missing: PkSet = keys.into_iter().collect();
+            let (own_column, other_column) = self.columns();
+            let table = sql::quote(self.meta.table);
+            for chunk in missing.as_slice().to_vec().chunks(CHUNK) {
+                let sql = format!(
+                    "SELECT {other} FROM {table} WHERE {own} = ? AND {other} IN ({})",
+                    sql::placeholders(chunk.len()),
+                    other = sql::quote(other_column),
+                    own = sql::quote(own_column),
+                );
+                let present = tx.query_bound(
+                    &sql,
+                    |binder| {
+                        binder.bind(own.as_ref())?;
+                        chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
+                    },
+                    |row| row.value(0).map(|v| v.to_owned()),
+                )?;
+                missing.retain(|key| !present.contains(key));
+            }
+            let missing = self
+                .send(tx, M2mAction::PreAdd, Some(missing), raw)?
+                .unwrap_or_default();
+            // A `pre_add` receiver may have put back a key that is related already.
+            let insert = format!(
+                "INSERT OR IGNORE INTO {table} ({}, {}) VALUES (?, ?)",
+                sql::quote(own_column),
+                sql::quote(other_column),
+            );
+            for key in &missing {
+                tx.execute_bound(&insert, |binder| {
+                    binder.bind(own.as_ref())?;
+                    binder.bind(key.as_ref())
+                })?;
+            }
+            self.send(tx, M2mAction::PostAdd, Some(missing), raw)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn remove(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let using = self.using.clone();
+        in_transaction(&using, |tx| {
+            let own = self.own_key()?;
+            let keys: PkSet = keys.into_iter().collect();
+            let keys = self
+                .send(tx, M2mAction::PreRemove, Some(keys), raw)?
+                .unwrap_or_default();
+            let (own_column, other_column) = self.columns();
+            for chunk in keys.as_slice().chunks(CHUNK) {
+                let sql = format!(
+                    "DELETE FROM {} WHERE {} = ? AND {} IN ({})",
+                    sql::quote(self.meta.table),
+                    sql::quote(own_column),
+                    sql::quote(other_column),
+                    sql::placeholders(chunk.len()),
+                );
+                tx.execute_bound(&sql, |binder| {
+                    binder.bind(own.as_ref())?;
+                    chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
+                })?;
+            }
+            self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn clear(&mut self, raw: bool) -> Result<()> {
+        let using = self.using.clone();
+        in_transaction(&using, |tx| {
+            let own = self.own_key()?;
+            self.send(tx, M2mAction::PreClear, None, raw)?;
+            let (own_column, _) = self.columns();
+            let sql = format!(
+                "DELETE FROM {} WHERE {} = ?",
+                sql::quote(self.meta.table),
+                sql::quote(own_column),
+            );
+            tx.execute_bound(&sql, |binder| binder.bind(own.as_ref()))?;
+            self.send(tx, M2mAction::PostClear, None, raw)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn set(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+        let using = self.using.clone();
+        in_transaction(&using, |tx| {
+            let mut old: PkSet = self.related(tx)?.into_iter().collect();
+            let mut new = Vec::new();
+            for key in keys {
+                if !old.remove(key.clone()) && !new.contains(&key) {
+                    new.push(key);
+                }
+            }
+            self.remove(old.as_slice().to_vec(), raw)?;
+            self.add(new, raw)
+        })
+    }
+}
+
+/// A join table column that holds keys of some model: deleting rows of that model deletes the
+/// join rows that name them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Join {
+    pub(crate) relation: &'static ManyToManyMeta,
+    pub(crate) column: &'static str,
+}
+
+/// Every join table column that holds keys of `meta`'s concrete model, built once.
+pub(crate) fn joins_of(meta: &'static ModelMeta) -> &'static [Join] {
+    static INDEX: OnceLock<HashMap<usize, Vec<Join>>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: HashMap<usize, Vec<Join>> = HashMap::new();
+        for model in models() {
+            let meta = model.meta();
+            if meta.is_proxy() {
+                continue;
+            }
+            for &relation in meta.many_to_many() {
+                let source = relation.source().concrete_model();
+                let target = relation.target().concrete_model();
+                index
+                    .entry(source as *const ModelMeta as usize)
+                    .or_default()
+                    .push(Join {
+                        relation,
+                        column: relation.source_column,
+                    });
+                index
+                    .entry(target as *const ModelMeta as usize)
+                    .or_default()
+                    .push(Join {
+                        relation,
+                        column: relation.target_column,
+                    });
+            }
+        }
+        index
+    });
+    index
+        .get(&(meta.concrete_model() as *const ModelMeta as usize))
+        .map_or(&[], Vec::as_slice)
+}
