@@ -1,0 +1,590 @@
+//! Many-to-many relations and `m2m_changed`, from both sides, with Django's rules for each
+//! action.
+
+#[path = "support/events.rs"]
+mod events;
+
+use clarion::db::{self, Database};
+use clarion::models::signals::{M2mAction, M2mChanged};
+use clarion::models::{Instance, ManyToManyRelation, ModelMeta, PkSet};
+use clarion::prelude::*;
+use clarion::{Error, Value};
+use events::{events, log};
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen", many_to_many(toppings = Topping), many_to_many(extras = Topping))]
+pub struct Pizza {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen")]
+pub struct Topping {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// A relation of a model to itself.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen", many_to_many(follows = Cook))]
+pub struct Cook {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+fn keys(pk_set: &Option<PkSet>) -> String {
+    match pk_set {
+        None => "None".to_owned(),
+        Some(set) => {
+            let keys: Vec<String> = set.iter().map(ToString::to_string).collect();
+            format!("{{{}}}", keys.join(", "))
+        }
+    }
+}
+
+fn name(instance: &dyn Instance) -> String {
+    match instance.get("name") {
+        Some(Value::Text(name)) => name,
+        other => format!("{other:?}"),
+    }
+}
+
+/// Hears only `Pizza.toppings`.
+#[receiver(m2m_changed, sender = PizzaToppings)]
+fn toppings_changed(
+    instance: &dyn Instance,
+    action: M2mAction,
+    reverse: bool,
+    model: &ModelMeta,
+    pk_set: &Option<PkSet>,
+    using: &str,
+    raw: bool,
+) {
+    let raw = if raw { " raw" } else { "" };
+    log(
+        using,
+        format!(
+            "toppings {} {} reverse={reverse} model={} pk_set={}{raw}",
+            action.name(),
+            name(instance),
+            model.label,
+            keys(pk_set)
+        ),
+    );
+}
+
+/// Hears every relation.
+#[receiver(m2m_changed)]
+fn any_changed(args: &mut M2mChanged, sender: Sender) {
+    if args.using.starts_with("m2m_any") {
+        let relation = sender.name().rsplit("::").next().unwrap_or_default();
+        log(
+            args.using,
+            format!(
+                "any {relation} {} {}",
+                args.relation.name,
+                args.action.name()
+            ),
+        );
+    }
+}
+
+/// Vetoes and edits: a pizza named "plain" takes no topping named "anchovy" (the key is
+/// dropped in `pre_add`), and "forbidden" takes none at all (`pre_add` fails).
+#[receiver(m2m_changed, sender = PizzaToppings)]
+fn house_rules(
+    instance: &dyn Instance,
+    action: M2mAction,
+    pk_set: &mut Option<PkSet>,
+    tx: &clarion::db::Transaction,
+) -> Result<(), Error> {
+    if action != M2mAction::PreAdd {
+        return Ok(());
+    }
+    match name(instance).as_str() {
+        "forbidden" => Err(Error::msg("no toppings on this one")),
+        "plain" => {
+            let anchovy: Vec<i64> =
+                tx.query("SELECT id FROM topping WHERE name = 'anchovy'", [], |r| {
+                    r.get(0)
+                })?;
+            if let (Some(set), Some(&id)) = (pk_set.as_mut(), anchovy.first()) {
+                set.remove(id);
+            }
+            Ok(())
+        }
+        "failing after" => Ok(()),
+        _ => Ok(()),
+    }
+}
+
+/// Fails after the rows are written, in `post_add`: everything must be undone.
+#[receiver(m2m_changed, sender = PizzaToppings)]
+fn fails_after(instance: &dyn Instance, action: M2mAction) -> Result<(), Error> {
+    if action == M2mAction::PostAdd && name(instance) == "failing after" {
+        return Err(Error::msg("too late"));
+    }
+    Ok(())
+}
+
+/// Join rows are not models: no save or delete signal is ever sent for them.
+#[receiver(post_save)]
+fn any_save(instance: &dyn Instance, using: &str) {
+    if using.starts_with("m2m_") {
+        log(using, format!("post_save {}", instance.meta().label));
+    }
+}
+
+#[receiver(post_delete)]
+fn any_delete(instance: &dyn Instance, using: &str) {
+    if using.starts_with("m2m_") {
+        log(using, format!("post_delete {}", instance.meta().label));
+    }
+}
+
+fn database(alias: &str) -> &str {
+    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
+    clarion::migrate_using(alias).unwrap();
+    alias
+}
+
+fn save<M: Model>(mut instance: M, alias: &str) -> M {
+    instance.save_with(SaveOptions::new().using(alias)).unwrap();
+    instance
+}
+
+fn pizza(name: &str, alias: &str) -> Pizza {
+    save(
+        Pizza {
+            id: None,
+            name: name.into(),
+        },
+        alias,
+    )
+}
+
+fn toppings(alias: &str, names: &[&str]) -> Vec<Topping> {
+    names
+        .iter()
+        .map(|name| {
+            save(
+                Topping {
+                    id: None,
+                    name: (*name).into(),
+                },
+                alias,
+            )
+        })
+        .collect()
+}
+
+/// The events after the setup's saves.
+fn changes(alias: &str) -> Vec<String> {
+    events(alias)
+        .into_iter()
+        .filter(|e| !e.starts_with("post_save"))
+        .collect()
+}
+
+fn related(pizza: &mut Pizza, alias: &str) -> Vec<Value> {
+    pizza.toppings().using(alias).keys().unwrap()
+}
+
+#[test]
+fn add_reports_only_the_keys_not_yet_related_and_is_sent_even_when_there_are_none() {
+    let alias = database("m2m_add");
+    let mut margherita = pizza("margherita", alias);
+    let t = toppings(alias, &["basil", "tomato", "mozzarella"]);
+    margherita.toppings().using(alias).add(&t[..2]).unwrap();
+    // Duplicates collapse; what is related already is not reported again.
+    margherita
+        .toppings()
+        .using(alias)
+        .add([&t[1], &t[2], &t[2]])
+        .unwrap();
+    // Everything related already: an empty set, still sent.
+    margherita.toppings().using(alias).add(&t).unwrap();
+    // No objects at all: nothing sent.
+    margherita.toppings().using(alias).add(&[]).unwrap();
+    margherita.toppings().using(alias).add_keys([]).unwrap();
+    assert_eq!(
+        changes(alias),
+        [
+            "toppings pre_add margherita reverse=false model=kitchen.topping pk_set={1, 2}",
+            "toppings post_add margherita reverse=false model=kitchen.topping pk_set={1, 2}",
+            "toppings pre_add margherita reverse=false model=kitchen.topping pk_set={3}",
+            "toppings post_add margherita reverse=false model=kitchen.topping pk_set={3}",
+            "toppings pre_add margherita reverse=false model=kitchen.topping pk_set={}",
+            "toppings post_add margherita reverse=false model=kitchen.topping pk_set={}",
+        ]
+    );
+    assert_eq!(
+        related(&mut margherita, alias),
+        [Value::Int(1), Value::Int(2), Value::Int(3)]
+    );
+}
+
+#[test]
+fn remove_reports_every_key_given_and_clear_reports_none_even_on_an_empty_relation() {
+    let alias = database("m2m_remove");
+    let mut p = pizza("funghi", alias);
+    let t = toppings(alias, &["mushroom", "ham", "olive"]);
+    p.toppings().using(alias).add(&t[..2]).unwrap();
+    events::take(alias);
+    // `olive` was never related: still reported.
+    p.toppings().using(alias).remove([&t[1], &t[2]]).unwrap();
+    p.toppings().using(alias).remove(&[]).unwrap();
+    assert_eq!(related(&mut p, alias), [Value::Int(1)]);
+    p.toppings().using(alias).clear().unwrap();
+    assert!(related(&mut p, alias).is_empty());
+    p.toppings().using(alias).clear().unwrap();
+    assert_eq!(
+        changes(alias),
+        [
+            "toppings pre_remove funghi reverse=false model=kitchen.topping pk_set={2, 3}",
+            "toppings post_remove funghi reverse=false model=kitchen.topping pk_set={2, 3}",
+            "toppings pre_clear funghi reverse=false model=kitchen.topping pk_set=None",
+            "toppings post_clear funghi reverse=false model=kitchen.topping pk_set=None",
+            "toppings pre_clear funghi reverse=false model=kitchen.topping pk_set=None",
+            "toppings post_clear funghi reverse=false model=kitchen.topping pk_set=None",
+        ]
+    );
+}
+
+#[test]
+fn set_sends_the_removals_then_the_additions_and_nothing_when_nothing_changes() {
+    let alias = database("m2m_set");
+    let mut p = pizza("capricciosa", alias);
+    let t = toppings(alias, &["a", "b", "c", "d"]);
+    p.toppings().using(alias).set(&t[..2]).unwrap();
+    p.toppings()
+        .using(alias)
+        .set([&t[1], &t[2], &t[3]])
+        .unwrap();
+    p.toppings()
+        .using(alias)
+        .set([&t[3], &t[2], &t[1]])
+        .unwrap();
+    p.toppings().using(alias).set_with_clear([&t[0]]).unwrap();
+    assert_eq!(
+        changes(alias),
+        [
+            "toppings pre_add capricciosa reverse=false model=kitchen.topping pk_set={1, 2}",
+            "toppings post_add capricciosa reverse=false model=kitchen.topping pk_set={1, 2}",
+            "toppings pre_remove capricciosa reverse=false model=kitchen.topping pk_set={1}",
+            "toppings post_remove capricciosa reverse=false model=kitchen.topping pk_set={1}",
+            "toppings pre_add capricciosa reverse=false model=kitchen.topping pk_set={3, 4}",
+            "toppings post_add capricciosa reverse=false model=kitchen.topping pk_set={3, 4}",
+            "toppings pre_clear capricciosa reverse=false model=kitchen.topping pk_set=None",
+            "toppings post_clear capricciosa reverse=false model=kitchen.topping pk_set=None",
+            "toppings pre_add capricciosa reverse=false model=kitchen.topping pk_set={1}",
+            "toppings post_add capricciosa reverse=false model=kitchen.topping pk_set={1}",
+        ]
+    );
+    assert_eq!(related(&mut p, alias), [Value::Int(1)]);
+}
+
+#[test]
+fn the_reverse_side_reports_reverse_and_the_other_model() {
+    let alias = database("m2m_reverse");
+    let mut a = pizza("a", alias);
+    let b = pizza("b", alias);
+    let mut basil = toppings(alias, &["basil"]).remove(0);
+    PizzaToppings::reverse(&mut basil)
+        .using(alias)
+        .add([&a, &b])
+        .unwrap();
+    PizzaToppings::reverse(&mut basil)
+        .using(alias)
+        .remove([&b])
+        .unwrap();
+    PizzaToppings::reverse(&mut basil)
+        .using(alias)
+        .clear()
+        .unwrap();
+    assert_eq!(
+        changes(alias),
+        [
+            "toppings pre_add basil reverse=true model=kitchen.pizza pk_set={1, 2}",
+            "toppings post_add basil reverse=true model=kitchen.pizza pk_set={1, 2}",
+            "toppings pre_remove basil reverse=true model=kitchen.pizza pk_set={2}",
+            "toppings post_remove basil reverse=true model=kitchen.pizza pk_set={2}",
+            "toppings pre_clear basil reverse=true model=kitchen.pizza pk_set=None",
+            "toppings post_clear basil reverse=true model=kitchen.pizza pk_set=None",
+        ]
+    );
+    // Both sides see the same join rows.
+    PizzaToppings::reverse(&mut basil)
+        .using(alias)
+        .add([&a])
+        .unwrap();
+    let on_a: Vec<String> = a
+        .toppings()
+        .using(alias)
+        .all()
+        .unwrap()
+        .all()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(on_a, ["basil"]);
+    let with_basil = PizzaToppings::reverse(&mut basil)
+        .using(alias)
+        .all()
+        .unwrap()
+        .filter(Pizza::NAME.eq("a"))
+        .count()
+        .unwrap();
+    assert_eq!(with_basil, 1);
+}
+
+#[test]
+fn create_saves_the_object_and_relates_it_in_one_transaction() {
+    let alias = database("m2m_create");
+    let mut p = pizza("diavola", alias);
+    let salami = p
+        .toppings()
+        .using(alias)
+        .create(Topping {
+            id: None,
+            name: "salami".into(),
+        })
+        .unwrap();
+    assert_eq!(salami.id, Some(1));
+    assert_eq!(
+        events(alias),
+        [
+            "post_save kitchen.pizza",
+            "post_save kitchen.topping",
+            "toppings pre_add diavola reverse=false model=kitchen.topping pk_set={1}",
+            "toppings post_add diavola reverse=false model=kitchen.topping pk_set={1}",
+        ]
+    );
+    assert_eq!(related(&mut p, alias), [Value::Int(1)]);
+}
+
+#[test]
+fn a_pre_add_receiver_may_change_the_keys_or_refuse_and_then_nothing_is_written() {
+    let alias = database("m2m_veto");
+    let t = toppings(alias, &["anchovy", "caper"]);
+    let mut plain = pizza("plain", alias);
+    plain.toppings().using(alias).add(&t).unwrap();
+    assert_eq!(
+        related(&mut plain, alias),
+        [Value::Int(2)],
+        "anchovy dropped"
+    );
+
+    let mut forbidden = pizza("forbidden", alias);
+    let error = forbidden.toppings().using(alias).add(&t).unwrap_err();
+    assert!(matches!(error, Error::Receiver { .. }), "{error:?}");
+    assert!(error.to_string().contains("no toppings on this one"));
+    assert!(related(&mut forbidden, alias).is_empty());
+
+    let mut late = pizza("failing after", alias);
+    let error = late.toppings().using(alias).add(&t).unwrap_err();
+    assert!(error.to_string().contains("too late"), "{error}");
+    assert!(
+        related(&mut late, alias).is_empty(),
+        "post_add's error undid the rows"
+    );
+
+    // A set is one transaction: its removal is undone with its refused addition.
+    let mut changing = pizza("changing", alias);
+    changing.toppings().using(alias).add([&t[0]]).unwrap();
+    changing.name = "forbidden".into();
+    let error = changing.toppings().using(alias).set([&t[1]]).unwrap_err();
+    assert!(
+        error.to_string().contains("no toppings on this one"),
+        "{error}"
+    );
+    assert_eq!(related(&mut changing, alias), [Value::Int(1)]);
+}
+
+#[test]
+fn a_receiver_with_a_sender_hears_only_its_relation_and_one_without_hears_every_relation() {
+    let alias = database("m2m_any");
+    let mut p = pizza("quattro", alias);
+    let t = toppings(alias, &["x"]);
+    p.extras().using(alias).add(&t).unwrap();
+    p.toppings().using(alias).add(&t).unwrap();
+    assert_eq!(
+        changes(alias),
+        [
+            "any PizzaExtras extras pre_add",
+            "any PizzaExtras extras post_add",
+            "any PizzaToppings toppings pre_add",
+            "toppings pre_add quattro reverse=false model=kitchen.topping pk_set={1}",
+            "any PizzaToppings toppings post_add",
+            "toppings post_add quattro reverse=false model=kitchen.topping pk_set={1}",
+        ]
+    );
+    // Two relations between the same models keep separate rows.
+    assert_eq!(p.extras().using(alias).keys().unwrap(), [Value::Int(1)]);
+    p.extras().using(alias).clear().unwrap();
+    assert_eq!(related(&mut p, alias), [Value::Int(1)]);
+}
+
+#[test]
+fn join_rows_send_no_signals_and_go_with_either_side() {
+    let alias = database("m2m_delete");
+    let mut a = pizza("a", alias);
+    let mut b = pizza("b", alias);
+    let mut t = toppings(alias, &["x", "y"]);
+    a.toppings().using(alias).add(&t).unwrap();
+    b.toppings().using(alias).add(&t).unwrap();
+    events::take(alias);
+    let deleted = a.delete_using(alias).unwrap();
+    assert_eq!(deleted.per_model["kitchen.pizza"], 1);
+    assert_eq!(deleted.per_model["kitchen.pizza_toppings"], 2);
+    let deleted = t[0].delete_using(alias).unwrap();
+    assert_eq!(deleted.per_model["kitchen.pizza_toppings"], 1);
+    assert_eq!(
+        events(alias),
+        ["post_delete kitchen.pizza", "post_delete kitchen.topping"],
+        "no m2m_changed and no delete signal for join rows"
+    );
+    assert_eq!(related(&mut b, alias), [Value::Int(2)]);
+    // A query set delete reaches the join rows too.
+    Topping::objects().using(alias).delete().unwrap();
+    assert!(related(&mut b, alias).is_empty());
+}
+
+#[test]
+fn a_relation_to_its_own_model_has_a_column_per_side() {
+    let alias = database("m2m_self");
+    let mut ann = save(
+        Cook {
+            id: None,
+            name: "ann".into(),
+        },
+        alias,
+    );
+    let mut bob = save(
+        Cook {
+            id: None,
+            name: "bob".into(),
+        },
+        alias,
+    );
+    ann.follows().using(alias).add([&bob]).unwrap();
+    assert_eq!(ann.follows().using(alias).keys().unwrap(), [Value::Int(2)]);
+    // Not symmetrical: bob follows nobody, but ann is among his followers.
+    assert!(bob.follows().using(alias).keys().unwrap().is_empty());
+    assert_eq!(
+        CookFollows::reverse(&mut bob).using(alias).keys().unwrap(),
+        [Value::Int(1)]
+    );
+    let meta = CookFollows::META;
+    assert_eq!(
+        (meta.source_column, meta.target_column),
+        ("from_cook_id", "to_cook_id")
+    );
+}
+
+#[test]
+fn an_unsaved_instance_has_no_relations_to_change() {
+    let alias = database("m2m_unsaved");
+    let mut p = Pizza {
+        id: None,
+        name: "draft".into(),
+    };
+    let t = toppings(alias, &["x"]);
+    let error = p.toppings().using(alias).add(&t).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Unsaved {
+                model: "kitchen.pizza"
+            }
+        ),
+        "{error:?}"
+    );
+    let unsaved = Topping {
+        id: None,
+        name: "y".into(),
+    };
+    let mut saved = pizza("saved", alias);
+    let error = saved.toppings().using(alias).add([&unsaved]).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Unsaved {
+                model: "kitchen.topping"
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn the_relation_is_described_and_migrated() {
+    let alias = database("m2m_meta");
+    let meta = Pizza::META.many_to_many();
+    assert_eq!(meta.len(), 2);
+    assert_eq!(meta[0].name, "toppings");
+    assert_eq!(meta[0].table, "pizza_toppings");
+    assert_eq!(meta[0].label, "kitchen.pizza_toppings");
+    assert_eq!(meta[0].source().label, "kitchen.pizza");
+    assert_eq!(meta[0].target().label, "kitchen.topping");
+    assert!(meta[0].sender().is::<PizzaToppings>());
+    let tables: Vec<String> = db::atomic_using(alias, |tx| {
+        tx.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pizza_%' ORDER BY name",
+            [],
+            |row| row.get(0),
+        )
+    })
+    .unwrap();
+    assert_eq!(tables, ["pizza_extras", "pizza_toppings"]);
+    // Idempotent.
+    assert!(clarion::migrate_using(alias).unwrap().created.is_empty());
+}
+
+#[test]
+fn fixtures_load_and_dump_many_to_many_values_with_raw_signals() {
+    let alias = database("m2m_fixture");
+    let fixture = r#"[
+        {"model": "kitchen.pizza", "pk": 1, "fields": {"name": "marinara", "toppings": [2, 1], "extras": []}},
+        {"model": "kitchen.topping", "pk": 1, "fields": {"name": "garlic"}},
+        {"model": "kitchen.topping", "pk": 2, "fields": {"name": "oregano"}}
+    ]"#;
+    clarion::fixtures::load_using(fixture, alias).unwrap();
+    let mut marinara = Pizza::objects().using(alias).get().unwrap();
+    assert_eq!(
+        related(&mut marinara, alias),
+        [Value::Int(1), Value::Int(2)]
+    );
+    assert!(
+        changes(alias).contains(
+            &"toppings post_add marinara reverse=false model=kitchen.topping pk_set={2, 1} raw"
+                .to_owned()
+        ),
+        "{:?}",
+        changes(alias)
+    );
+    let dumped = clarion::fixtures::dump_using(&["kitchen.pizza"], alias).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&dumped).unwrap();
+    assert_eq!(
+        value[0]["fields"],
+        serde_json::json!({"name": "marinara", "toppings": [1, 2], "extras": []})
+    );
+
+    let bad =
+        r#"[{"model": "kitchen.pizza", "pk": 5, "fields": {"name": "x", "toppings": "garlic"}}]"#;
+    let error = clarion::fixtures::load_using(bad, alias).unwrap_err();
+    assert!(
+        matches!(&error, Error::Fixture { field: Some(field), .. } if field == "toppings"),
+        "{error:?}"
+    );
+    assert_eq!(
+        Pizza::objects().using(alias).count().unwrap(),
+        1,
+        "nothing loaded"
+    );
+}
