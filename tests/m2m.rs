@@ -27,6 +27,79 @@ pub struct Topping {
     pub name: String,
 }
 
+/// A relation through a model of its own, with a field the join rows carry.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen", many_to_many(ingredients = Ingredient, through = Recipe))]
+pub struct Dish {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen")]
+pub struct Ingredient {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// The through model: its rows are saved and deleted as models, with their signals.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen")]
+pub struct Recipe {
+    pub id: Option<i64>,
+    #[model(on_delete = cascade)]
+    pub dish: ForeignKey<Dish>,
+    #[model(on_delete = cascade)]
+    pub ingredient: ForeignKey<Ingredient>,
+    #[model(default = 100)]
+    pub grams: i64,
+}
+
+/// Django's `sender=Dish.ingredients.through`, which is `Recipe`.
+#[receiver(m2m_changed, sender = Recipe)]
+fn recipe_changed(action: M2mAction, reverse: bool, pk_set: &Option<PkSet>, using: &str) {
+    log(
+        using,
+        format!(
+            "recipe {} reverse={reverse} pk_set={}",
+            action.name(),
+            keys(pk_set)
+        ),
+    );
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen", many_to_many(cheeses = Cheese, through = Pairing))]
+pub struct Wine {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen")]
+pub struct Cheese {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// A through model with a field `add` cannot fill.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "kitchen")]
+pub struct Pairing {
+    pub id: Option<i64>,
+    #[model(on_delete = cascade)]
+    pub wine: ForeignKey<Wine>,
+    #[model(on_delete = cascade)]
+    pub cheese: ForeignKey<Cheese>,
+    pub note: String,
+}
+
 /// A relation of a model to itself.
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -482,7 +555,7 @@ fn a_relation_to_its_own_model_has_a_column_per_side() {
     );
     let meta = CookFollows::META;
     assert_eq!(
-        (meta.source_column, meta.target_column),
+        (meta.source_column(), meta.target_column()),
         ("from_cook_id", "to_cook_id")
     );
 }
@@ -528,7 +601,8 @@ fn the_relation_is_described_and_migrated() {
     let meta = Pizza::META.many_to_many();
     assert_eq!(meta.len(), 2);
     assert_eq!(meta[0].name, "toppings");
-    assert_eq!(meta[0].table, "pizza_toppings");
+    assert_eq!(meta[0].table(), "pizza_toppings");
+    assert!(meta[0].through().is_none());
     assert_eq!(meta[0].label, "kitchen.pizza_toppings");
     assert_eq!(meta[0].source().label, "kitchen.pizza");
     assert_eq!(meta[0].target().label, "kitchen.topping");
@@ -586,5 +660,149 @@ fn fixtures_load_and_dump_many_to_many_values_with_raw_signals() {
         Pizza::objects().using(alias).count().unwrap(),
         1,
         "nothing loaded"
+    );
+}
+
+#[test]
+fn a_through_models_rows_are_saved_and_deleted_as_models_with_their_signals() {
+    let alias = database("m2m_through");
+    let mut soup = save(
+        Dish {
+            id: None,
+            name: "soup".into(),
+        },
+        alias,
+    );
+    let [mut leek, potato] = ["leek", "potato"].map(|name| {
+        save(
+            Ingredient {
+                id: None,
+                name: name.into(),
+            },
+            alias,
+        )
+    });
+    events::take(alias);
+    soup.ingredients()
+        .using(alias)
+        .add([&leek, &potato])
+        .unwrap();
+    // Already related: not added twice.
+    soup.ingredients().using(alias).add([&leek]).unwrap();
+    assert_eq!(
+        events::take(alias),
+        [
+            "recipe pre_add reverse=false pk_set={1, 2}",
+            "post_save kitchen.recipe",
+            "post_save kitchen.recipe",
+            "recipe post_add reverse=false pk_set={1, 2}",
+            "recipe pre_add reverse=false pk_set={}",
+            "recipe post_add reverse=false pk_set={}",
+        ]
+    );
+    let recipes = Recipe::objects()
+        .using(alias)
+        .order_by(Recipe::ID)
+        .all()
+        .unwrap();
+    assert_eq!(recipes.len(), 2);
+    assert!(recipes[0].dish.is(&soup) && recipes[0].ingredient.is(&leek));
+    assert_eq!(recipes[1].grams, 100, "the other fields get their default");
+    let names: Vec<String> = soup
+        .ingredients()
+        .using(alias)
+        .all()
+        .unwrap()
+        .order_by(Ingredient::NAME)
+        .all()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    assert_eq!(names, ["leek", "potato"]);
+
+    soup.ingredients().using(alias).remove([&potato]).unwrap();
+    DishIngredients::reverse(&mut leek)
+        .using(alias)
+        .clear()
+        .unwrap();
+    assert_eq!(
+        events::take(alias),
+        [
+            "recipe pre_remove reverse=false pk_set={2}",
+            "post_delete kitchen.recipe",
+            "recipe post_remove reverse=false pk_set={2}",
+            "recipe pre_clear reverse=true pk_set=None",
+            "post_delete kitchen.recipe",
+            "recipe post_clear reverse=true pk_set=None",
+        ]
+    );
+    assert_eq!(Recipe::objects().using(alias).count().unwrap(), 0);
+
+    // The through model's own keys cascade, with its delete signals.
+    soup.ingredients().using(alias).add([&leek]).unwrap();
+    events::take(alias);
+    soup.delete_using(alias).unwrap();
+    assert_eq!(
+        events::take(alias),
+        ["post_delete kitchen.recipe", "post_delete kitchen.dish"]
+    );
+
+    let meta = Dish::META.many_to_many()[0];
+    assert_eq!(meta.through().unwrap().label, "kitchen.recipe");
+    assert_eq!(meta.table(), "recipe");
+    assert_eq!(
+        (meta.source_column(), meta.target_column()),
+        ("dish_id", "ingredient_id")
+    );
+    assert!(meta.sender().reaches(&Sender::of::<Recipe>()));
+}
+
+#[test]
+fn add_cannot_fill_a_through_models_field_that_has_no_default() {
+    let alias = database("m2m_through_required");
+    let mut wine = save(
+        Wine {
+            id: None,
+            name: "red".into(),
+        },
+        alias,
+    );
+    let brie = save(
+        Cheese {
+            id: None,
+            name: "brie".into(),
+        },
+        alias,
+    );
+    let error = wine.cheeses().using(alias).add([&brie]).unwrap_err();
+    assert!(
+        matches!(&error, Error::Validation { model: "kitchen.pairing", field, .. } if field == "note"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("give it one"), "{error}");
+    assert_eq!(Pairing::objects().using(alias).count().unwrap(), 0);
+    // Rows saved by hand relate them.
+    save(
+        Pairing {
+            id: None,
+            wine: ForeignKey::to(&wine).unwrap(),
+            cheese: ForeignKey::to(&brie).unwrap(),
+            note: "classic".into(),
+        },
+        alias,
+    );
+    assert_eq!(wine.cheeses().using(alias).keys().unwrap(), [Value::Int(1)]);
+}
+
+#[test]
+fn fixtures_give_a_through_models_rows_not_the_relations_keys() {
+    let alias = database("m2m_through_fixture");
+    let fixture =
+        r#"[{"model": "kitchen.dish", "pk": 1, "fields": {"name": "x", "ingredients": [1]}}]"#;
+    let error = clarion::fixtures::load_using(fixture, alias).unwrap_err();
+    assert!(
+        error.to_string().contains("goes through `kitchen.recipe`"),
+        "{error}"
     );
 }

@@ -128,7 +128,7 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
         let mut related = Vec::new();
         for (index, (model, values, many)) in prepared.into_iter().enumerate() {
             let instance = model
-                .save_raw(values, using)
+                .save_values(values, using, true)
                 .map_err(|error| at_record(index, model.meta(), error))?;
             loaded.count += 1;
             *loaded.per_model.entry(model.meta().label).or_default() += 1;
@@ -206,7 +206,7 @@ pub fn dump_using(labels: &[&str], using: &str) -> Result<String> {
             let related = related_keys(tx, meta)?;
             for row in model.all_rows(using)? {
                 let mut record = record(meta, row)?;
-                for (relation, keys) in meta.many_to_many().iter().zip(&related) {
+                for (relation, keys) in dumped_relations(meta).zip(&related) {
                     let pk = serde_json::to_string(&record.pk).map_err(Error::other)?;
                     let keys = keys.get(&pk).cloned().unwrap_or_default();
                     record.fields.0.push((relation.name, Json::Array(keys)));
@@ -226,20 +226,28 @@ pub fn dump_using(labels: &[&str], using: &str) -> Result<String> {
     Ok(out)
 }
 
+/// The many-to-many relations a record lists: those with an auto-created join table (a `through`
+/// model's rows are records of their own, as in Django).
+fn dumped_relations(meta: &'static ModelMeta) -> impl Iterator<Item = &'static ManyToManyMeta> {
+    meta.many_to_many()
+        .iter()
+        .copied()
+        .filter(|relation| relation.through().is_none())
+}
+
 /// For each many-to-many relation of `meta`, the related keys (as JSON) of each row, by the
 /// row's key (as JSON text), in ascending order.
 fn related_keys(
     tx: &db::Transaction,
     meta: &'static ModelMeta,
 ) -> Result<Vec<BTreeMap<String, Vec<Json>>>> {
-    meta.many_to_many()
-        .iter()
+    dumped_relations(meta)
         .map(|relation| {
             let sql = format!(
                 "SELECT {source}, {target} FROM {table} ORDER BY {source}, {target}",
-                source = crate::model::sql::quote(relation.source_column),
-                target = crate::model::sql::quote(relation.target_column),
-                table = crate::model::sql::quote(relation.table),
+                source = crate::model::sql::quote(relation.source_column()),
+                target = crate::model::sql::quote(relation.target_column()),
+                table = crate::model::sql::quote(relation.table()),
             );
             let rows = tx.query_bound(
                 &sql,
@@ -395,6 +403,16 @@ fn prepare(index: usize, record: &Json) -> Result<Prepared> {
         let Some(given) = fields.get(relation.name) else {
             continue;
         };
+        if let Some(through) = relation.through() {
+            return Err(fail(
+                label,
+                Some(relation.name),
+                format!(
+                    "the relation goes through `{}`: load that model's records instead",
+                    through.label
+                ),
+            ));
+        }
         let Json::Array(items) = given else {
             return Err(fail(
                 label,

@@ -60,11 +60,12 @@ pub mod __private {
     pub use crate::args::{ArgMut, ArgRef, ArgValue, not_applicable, receiver_result};
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
-        FieldMeta, FieldVisitor, ManyRelated, ManyToManyMeta, ManyToManyRelation, ModelMeta,
-        ModelRegistration, OnDelete, ProxyParents, Related, Row, field_from_row,
+        FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,
+        ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, field_from_row,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
+    pub use crate::sender::Sender;
     pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use inventory;
 }

@@ -107,10 +107,11 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
         }
         // Join tables after every model's: a join table names both sides.
         for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
-            for relation in meta.many_to_many() {
-                if !table_exists(tx, relation.table)? {
+            // A `through` model is a model: its table is created with the others.
+            for relation in meta.many_to_many().iter().filter(|r| r.through().is_none()) {
+                if !table_exists(tx, relation.table())? {
                     tx.execute_batch(&create_join_table(relation))?;
-                    created.push(relation.table);
+                    created.push(relation.table());
                 }
                 for index in join_indexes(relation) {
                     tx.execute_batch(&index)?;
@@ -215,9 +216,9 @@ fn create_join_table(relation: &'static ManyToManyMeta) -> String {
     };
     format!(
         "CREATE TABLE IF NOT EXISTS {} (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, {}, {})",
-        crate::model::sql::quote(relation.table),
-        side(relation.source_column, relation.source()),
-        side(relation.target_column, relation.target()),
+        crate::model::sql::quote(relation.table()),
+        side(relation.source_column(), relation.source()),
+        side(relation.target_column(), relation.target()),
     )
 }
 
@@ -230,19 +231,19 @@ fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
         .name(format!(
             "{}_uniq",
             index_name(
-                relation.table,
-                &format!("{}_{}", relation.source_column, relation.target_column)
+                relation.table(),
+                &format!("{}_{}", relation.source_column(), relation.target_column())
             )
         ))
-        .table(Alias::new(relation.table))
-        .col(Alias::new(relation.source_column))
-        .col(Alias::new(relation.target_column))
+        .table(Alias::new(relation.table()))
+        .col(Alias::new(relation.source_column()))
+        .col(Alias::new(relation.target_column()))
         .to_string(SqliteQueryBuilder);
     let target = Index::create()
         .if_not_exists()
-        .name(index_name(relation.table, relation.target_column))
-        .table(Alias::new(relation.table))
-        .col(Alias::new(relation.target_column))
+        .name(index_name(relation.table(), relation.target_column()))
+        .table(Alias::new(relation.table()))
+        .col(Alias::new(relation.target_column()))
         .to_string(SqliteQueryBuilder);
     vec![unique, target]
 }

@@ -826,7 +826,7 @@ impl<M: Model, T> Column<M, T> {
     }
 
     /// The index of the field in [`ModelMeta::fields`](crate::model::ModelMeta::fields).
-    pub fn index(&self) -> usize {
+    pub const fn index(&self) -> usize {
         self.field
     }
 

@@ -188,7 +188,7 @@ impl<'r> Collector<'r, '_> {
         for join in m2m::joins_of(meta) {
             self.fast_deletes.push(Bulk {
                 label: join.relation.label,
-                table: join.relation.table,
+                table: join.relation.table(),
                 column: join.column,
                 set: None,
                 keys: keys.clone(),

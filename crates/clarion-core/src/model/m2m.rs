@@ -22,21 +22,31 @@ use crate::value::{FieldType, Value};
 
 /// A many-to-many relation, as `#[model(many_to_many(…))]` declares it: its join table and the
 /// models it joins. Listed by [`ModelMeta::many_to_many`] on the declaring model.
+///
+/// The join table is auto-created (`<table>_<name>`, Django's auto-created through model) unless
+/// the relation names a `through` model, whose table and two foreign keys it then uses.
 #[non_exhaustive]
 pub struct ManyToManyMeta {
     /// The field's name on the declaring model, `tags`.
     pub name: &'static str,
-    /// The join table's label, `app.post_tags` (what a delete counts its rows under).
+    /// The auto-created join table's label, `app.post_tags` (what a delete counts its rows
+    /// under); a `through` model's rows count under that model's own label.
     pub label: &'static str,
-    /// The join table, `<table>_<name>`.
-    pub table: &'static str,
-    /// The join table's column of the declaring model's key, `post_id`.
-    pub source_column: &'static str,
-    /// The join table's column of the other model's key, `tag_id`.
-    pub target_column: &'static str,
+    table: &'static str,
+    source_column: &'static str,
+    target_column: &'static str,
     source: fn() -> &'static ModelMeta,
     target: fn() -> &'static ModelMeta,
     sender: fn() -> Sender,
+    through: Option<Through>,
+}
+
+/// A `through` model and its two keys, by field index.
+#[derive(Clone, Copy)]
+struct Through {
+    model: fn() -> &'static ModelMeta,
+    source_field: usize,
+    target_field: usize,
 }
 
 impl ManyToManyMeta {
@@ -62,7 +72,25 @@ impl ManyToManyMeta {
             source,
             target,
             sender,
+            through: None,
         }
+    }
+
+    /// Not public API: what `#[derive(Model)]` adds for `through = …`: the model, and the
+    /// indexes of its keys to the declaring model and to the other one.
+    #[doc(hidden)]
+    pub const fn __through(
+        mut self,
+        model: fn() -> &'static ModelMeta,
+        source_field: usize,
+        target_field: usize,
+    ) -> Self {
+        self.through = Some(Through {
+            model,
+            source_field,
+            target_field,
+        });
+        self
     }
 
     /// The model that declares the relation.
@@ -75,8 +103,39 @@ impl ManyToManyMeta {
         (self.target)()
     }
 
+    /// The `through` model, if the relation names one (Django's explicit `through`); `None`
+    /// for an auto-created join table.
+    pub fn through(&self) -> Option<&'static ModelMeta> {
+        self.through.map(|through| (through.model)())
+    }
+
+    /// The join table: `<table>_<name>`, or the `through` model's table.
+    pub fn table(&self) -> &'static str {
+        match self.through() {
+            Some(through) => through.table,
+            None => self.table,
+        }
+    }
+
+    /// The join table's column of the declaring model's key, `post_id`.
+    pub fn source_column(&self) -> &'static str {
+        match self.through {
+            Some(through) => (through.model)().fields[through.source_field].column,
+            None => self.source_column,
+        }
+    }
+
+    /// The join table's column of the other model's key, `tag_id`.
+    pub fn target_column(&self) -> &'static str {
+        match self.through {
+            Some(through) => (through.model)().fields[through.target_field].column,
+            None => self.target_column,
+        }
+    }
+
     /// The sender its [`m2m_changed`](super::signals::m2m_changed) is sent by: the relation's
-    /// own type (Django: `Post.tags.through`).
+    /// own type (Django: `Post.tags.through`), whose parent is the `through` model if there is
+    /// one, so that receivers for either hear it.
     pub fn sender(&self) -> Sender {
         (self.sender)()
     }
@@ -86,9 +145,10 @@ impl fmt::Debug for ManyToManyMeta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManyToManyMeta")
             .field("name", &self.name)
-            .field("table", &self.table)
+            .field("table", &self.table())
             .field("source", &self.source().label)
             .field("target", &self.target().label)
+            .field("through", &self.through().map(|t| t.label))
             .finish_non_exhaustive()
     }
 }
@@ -311,7 +371,7 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
             .using(self.relation.using.clone().into_owned())
             .filter(Filter::pk_in_join(
                 O::META.pk,
-                self.relation.meta.table,
+                self.relation.meta.table(),
                 other_column,
                 own_column,
                 own,
@@ -361,9 +421,9 @@ impl Relation<'_> {
     /// The join table's columns of this side's key and of the other side's.
     fn columns(&self) -> (&'static str, &'static str) {
         if self.reverse {
-            (self.meta.target_column, self.meta.source_column)
+            (self.meta.target_column(), self.meta.source_column())
         } else {
-            (self.meta.source_column, self.meta.target_column)
+            (self.meta.source_column(), self.meta.target_column())
         }
     }
 
@@ -421,7 +481,7 @@ impl Relation<'_> {
         let sql = format!(
             "SELECT {other} FROM {table} WHERE {own} = ? ORDER BY {other}",
             other = sql::quote(other_column),
-            table = sql::quote(self.meta.table),
+            table = sql::quote(self.meta.table()),
             own = sql::quote(own_column),
         );
         tx.query_bound(
@@ -440,7 +500,7 @@ impl Relation<'_> {
             let own = self.own_key()?;
             let mut missing: PkSet = keys.into_iter().collect();
             let (own_column, other_column) = self.columns();
-            let table = sql::quote(self.meta.table);
+            let table = sql::quote(self.meta.table());
             for chunk in missing.as_slice().to_vec().chunks(CHUNK) {
                 let sql = format!(
                     "SELECT {other} FROM {table} WHERE {own} = ? AND {other} IN ({})",
@@ -461,17 +521,29 @@ impl Relation<'_> {
             let missing = self
                 .send(tx, M2mAction::PreAdd, Some(missing), raw)?
                 .unwrap_or_default();
-            // A `pre_add` receiver may have put back a key that is related already.
-            let insert = format!(
-                "INSERT OR IGNORE INTO {table} ({}, {}) VALUES (?, ?)",
-                sql::quote(own_column),
-                sql::quote(other_column),
-            );
-            for key in &missing {
-                tx.execute_bound(&insert, |binder| {
-                    binder.bind(own.as_ref())?;
-                    binder.bind(key.as_ref())
-                })?;
+            match self.meta.through {
+                // A `through` model's rows are saved as models, with their own signals.
+                Some(through) => {
+                    let model = registration((through.model)())?;
+                    for key in &missing {
+                        let values = self.through_values(through, &own, key)?;
+                        model.save_values(values, &self.using, raw)?;
+                    }
+                }
+                None => {
+                    // A `pre_add` receiver may have put back a key that is related already.
+                    let insert = format!(
+                        "INSERT OR IGNORE INTO {table} ({}, {}) VALUES (?, ?)",
+                        sql::quote(own_column),
+                        sql::quote(other_column),
+                    );
+                    for key in &missing {
+                        tx.execute_bound(&insert, |binder| {
+                            binder.bind(own.as_ref())?;
+                            binder.bind(key.as_ref())
+                        })?;
+                    }
+                }
             }
             self.send(tx, M2mAction::PostAdd, Some(missing), raw)?;
             Ok(())
@@ -490,10 +562,15 @@ impl Relation<'_> {
                 .send(tx, M2mAction::PreRemove, Some(keys), raw)?
                 .unwrap_or_default();
             let (own_column, other_column) = self.columns();
+            if let Some(through) = self.meta.through {
+                self.delete_through(tx, through, &own, Some(&keys))?;
+                self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
+                return Ok(());
+            }
             for chunk in keys.as_slice().chunks(CHUNK) {
                 let sql = format!(
                     "DELETE FROM {} WHERE {} = ? AND {} IN ({})",
-                    sql::quote(self.meta.table),
+                    sql::quote(self.meta.table()),
                     sql::quote(own_column),
                     sql::quote(other_column),
                     sql::placeholders(chunk.len()),
@@ -513,16 +590,102 @@ impl Relation<'_> {
         in_transaction(&using, |tx| {
             let own = self.own_key()?;
             self.send(tx, M2mAction::PreClear, None, raw)?;
+            if let Some(through) = self.meta.through {
+                self.delete_through(tx, through, &own, None)?;
+                self.send(tx, M2mAction::PostClear, None, raw)?;
+                return Ok(());
+            }
             let (own_column, _) = self.columns();
             let sql = format!(
                 "DELETE FROM {} WHERE {} = ?",
-                sql::quote(self.meta.table),
+                sql::quote(self.meta.table()),
                 sql::quote(own_column),
             );
             tx.execute_bound(&sql, |binder| binder.bind(own.as_ref()))?;
             self.send(tx, M2mAction::PostClear, None, raw)?;
             Ok(())
         })
+    }
+
+    /// The values of a new row of the `through` model relating `own` and `other`: the two keys,
+    /// an auto key left to the database, and every other field's `default`.
+    fn through_values(&self, through: Through, own: &Value, other: &Value) -> Result<Vec<Value>> {
+        let meta = (through.model)();
+        let (own_field, other_field) = if self.reverse {
+            (through.target_field, through.source_field)
+        } else {
+            (through.source_field, through.target_field)
+        };
+        meta.fields
+            .iter()
+            .enumerate()
+            .map(|(index, field)| {
+                Ok(if index == own_field {
+                    own.clone()
+                } else if index == other_field {
+                    other.clone()
+                } else if field.auto || (field.nullable && field.default.is_none()) {
+                    Value::Null
+                } else if let Some(default) = field.default {
+                    default()
+                } else {
+                    return Err(Error::Validation {
+                        model: meta.label,
+                        field: field.name.to_owned(),
+                        reason: format!(
+                            "a row of the through model `{}` is created by `add`, which can only \
+                             fill this field from a `default`: give it one, or save `{}` rows \
+                             yourself",
+                            meta.label, meta.name
+                        ),
+                    });
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes, as a query set of the `through` model would (with its delete signals and
+    /// cascades), this instance's rows, or those of them that relate one of `keys`.
+    fn delete_through(
+        &mut self,
+        tx: &Transaction,
+        through: Through,
+        own: &Value,
+        keys: Option<&PkSet>,
+    ) -> Result<()> {
+        let meta = (through.model)();
+        let model = registration(meta)?;
+        let (own_field, other_field) = if self.reverse {
+            (through.target_field, through.source_field)
+        } else {
+            (through.source_field, through.target_field)
+        };
+        let mut rows = model.load_where(
+            tx,
+            meta.fields[own_field].column,
+            std::slice::from_ref(own),
+            &self.using,
+        )?;
+        if let Some(keys) = keys {
+            let other = meta.fields[other_field].name;
+            rows.retain(|row| row.get(other).is_some_and(|key| keys.contains(key)));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let given = rows
+            .iter_mut()
+            .map(|row| &mut **row as &mut dyn Instance)
+            .collect();
+        super::collector::delete_collected(
+            given,
+            meta,
+            model.sender(),
+            tx,
+            &self.using,
+            &super::DeleteOrigin::QuerySet(meta.label),
+        )?;
+        Ok(())
     }
 
     pub(crate) fn set(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
@@ -539,6 +702,16 @@ impl Relation<'_> {
             self.add(new, raw)
         })
     }
+}
+
+/// The registered model described by `meta`.
+fn registration(meta: &'static ModelMeta) -> Result<&'static super::ModelRegistration> {
+    super::model_by_label(meta.label).ok_or_else(|| {
+        Error::msg(format!(
+            "the through model `{}` is not linked into this binary",
+            meta.label
+        ))
+    })
 }
 
 /// A join table column that holds keys of some model: deleting rows of that model deletes the
@@ -559,7 +732,8 @@ pub(crate) fn joins_of(meta: &'static ModelMeta) -> &'static [Join] {
             if meta.is_proxy() {
                 continue;
             }
-            for &relation in meta.many_to_many() {
+            // A `through` model's keys are foreign keys like any other, with their own rules.
+            for &relation in meta.many_to_many().iter().filter(|r| r.through().is_none()) {
                 let source = relation.source().concrete_model();
                 let target = relation.target().concrete_model();
                 index
@@ -567,14 +741,14 @@ pub(crate) fn joins_of(meta: &'static ModelMeta) -> &'static [Join] {
                     .or_default()
                     .push(Join {
                         relation,
-                        column: relation.source_column,
+                        column: relation.source_column(),
                     });
                 index
                     .entry(target as *const ModelMeta as usize)
                     .or_default()
                     .push(Join {
                         relation,
-                        column: relation.target_column,
+                        column: relation.target_column(),
                     });
             }
         }

@@ -14,12 +14,12 @@ use crate::value::Value;
 pub struct ModelRegistration {
     meta: &'static ModelMeta,
     sender: fn() -> Sender,
-    save_raw: SaveRaw,
+    save_values: SaveValues,
     all_rows: fn(&str) -> Result<Vec<Vec<Value>>>,
     load_where: LoadWhere,
 }
 
-type SaveRaw = fn(Vec<Value>, &str) -> Result<Box<dyn Instance>>;
+type SaveValues = fn(Vec<Value>, &str, bool) -> Result<Box<dyn Instance>>;
 type LoadWhere = fn(&Transaction, &'static str, &[Value], &str) -> Result<Vec<Box<dyn Instance>>>;
 
 impl ModelRegistration {
@@ -29,7 +29,7 @@ impl ModelRegistration {
         ModelRegistration {
             meta: M::META,
             sender: M::sender,
-            save_raw: save_raw::<M>,
+            save_values: save_values::<M>,
             all_rows: all_rows::<M>,
             load_where: load_where::<M>,
         }
@@ -45,10 +45,15 @@ impl ModelRegistration {
         (self.sender)()
     }
 
-    /// Builds an instance from `values` (one per field, in order) and saves it with `raw = true`
-    /// in the signals, as fixture loading does; returns it, with its key.
-    pub(crate) fn save_raw(&self, values: Vec<Value>, using: &str) -> Result<Box<dyn Instance>> {
-        (self.save_raw)(values, using)
+    /// Builds an instance from `values` (one per field, in order) and saves it, with `raw` in
+    /// the signals (`true` as fixture loading does); returns it, with its key.
+    pub(crate) fn save_values(
+        &self,
+        values: Vec<Value>,
+        using: &str,
+        raw: bool,
+    ) -> Result<Box<dyn Instance>> {
+        (self.save_values)(values, using, raw)
     }
 
     /// Loads the rows whose `column` holds one of `keys`, in `tx`, sending `post_init` for each.
@@ -78,9 +83,10 @@ impl std::fmt::Debug for ModelRegistration {
 
 inventory::collect!(ModelRegistration);
 
-fn save_raw<M: Model>(values: Vec<Value>, using: &str) -> Result<Box<dyn Instance>> {
+fn save_values<M: Model>(values: Vec<Value>, using: &str, raw: bool) -> Result<Box<dyn Instance>> {
     let mut instance = M::__from_row(&values)?;
-    instance.save_with(super::SaveOptions::new().using(using).raw())?;
+    let options = super::SaveOptions::new().using(using);
+    instance.save_with(if raw { options.raw() } else { options })?;
     Ok(Box::new(instance))
 }
 

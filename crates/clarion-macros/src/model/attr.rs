@@ -54,10 +54,14 @@ pub(crate) struct StructAttrs {
     pub(crate) many_to_many: Vec<ManyToMany>,
 }
 
-/// `many_to_many(tags = Tag)`: a relation named `tags` to the model `Tag`.
+/// `many_to_many(tags = Tag)`: a relation named `tags` to the model `Tag`, perhaps
+/// `through = Tagging` with `through_fields = (post, tag)`.
 pub(crate) struct ManyToMany {
     pub(crate) name: Ident,
     pub(crate) target: syn::Type,
+    pub(crate) through: Option<syn::Type>,
+    /// The `through_fields` key, and the two fields it names.
+    pub(crate) through_fields: Option<(Ident, Ident, Ident)>,
 }
 
 /// `#[model(…)]` on a field.
@@ -393,14 +397,18 @@ fn many_to_many(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<ManyToMany
     let parsed = (|| -> syn::Result<ManyToMany> {
         let content;
         syn::parenthesized!(content in input);
-        let name = content.call(Ident::parse_any)?;
-        content.parse::<Token![=]>()?;
-        let target = content.parse::<syn::Type>()?;
-        let _ = content.parse::<Option<Token![,]>>()?;
-        if !content.is_empty() {
-            return Err(content.error("expected `)` after the related model"));
+        let parsed = many_to_many_inside(&content);
+        // What follows an error was not read: skip it, so that it is not reported again.
+        if parsed.is_err() {
+            let _ = content.step(|cursor| {
+                let mut rest = *cursor;
+                while let Some((_, next)) = rest.token_tree() {
+                    rest = next;
+                }
+                Ok(((), rest))
+            });
         }
-        Ok(ManyToMany { name, target })
+        parsed
     })();
     match parsed {
         Ok(relation) => Some(relation),
@@ -409,6 +417,63 @@ fn many_to_many(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<ManyToMany
             None
         }
     }
+}
+
+/// The inside of `many_to_many(…)`.
+fn many_to_many_inside(content: ParseStream) -> syn::Result<ManyToMany> {
+    let name = content.call(Ident::parse_any)?;
+    content.parse::<Token![=]>()?;
+    let target = content.parse::<syn::Type>()?;
+    let mut relation = ManyToMany {
+        name,
+        target,
+        through: None,
+        through_fields: None,
+    };
+    while !content.is_empty() {
+        content.parse::<Token![,]>()?;
+        if content.is_empty() {
+            break;
+        }
+        let key = content.call(Ident::parse_any)?;
+        content.parse::<Token![=]>()?;
+        match key.to_string().as_str() {
+            "through" if relation.through.is_none() => {
+                relation.through = Some(content.parse::<syn::Type>()?);
+            }
+            "through_fields" if relation.through_fields.is_none() => {
+                let fields;
+                syn::parenthesized!(fields in content);
+                let source = fields.call(Ident::parse_any)?;
+                fields.parse::<Token![,]>()?;
+                let target = fields.call(Ident::parse_any)?;
+                let _ = fields.parse::<Option<Token![,]>>()?;
+                if !fields.is_empty() {
+                    return Err(fields.error(
+                        "`through_fields` names two fields: the key to this model, then the \
+                         key to the related one",
+                    ));
+                }
+                relation.through_fields = Some((key, source, target));
+            }
+            "through" | "through_fields" => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key}` is given more than once"),
+                ));
+            }
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{other}` of a many-to-many relation; expected \
+                         `through = Model` or `through_fields = (a, b)`"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(relation)
 }
 
 /// An expression after `default =`, read straight from the stream so that its commas inside

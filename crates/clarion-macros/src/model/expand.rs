@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 
 use proc_macro2::{Delimiter, Literal, Spacing, Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use super::ast::{Field, Model};
 use super::valid::PrimaryKey;
@@ -355,6 +355,12 @@ fn relation_impls(model: &Model) -> TokenStream {
                 (format!("{model_name}_id"), format!("{target_name}_id"))
             };
             let static_name = format_ident!("__CLARION_M2M_{index}");
+            // With a `through` model: its two keys, by their column handles, type-checked to
+            // point at this model and at the related one; and its sender as the relation's parent.
+            let (through, sender) = match &relation.through {
+                Some(through) => through_tokens(model, relation, through),
+                None => (quote!(;), TokenStream::new()),
+            };
             quote! {
                 static #static_name: #private::ManyToManyMeta = #private::ManyToManyMeta::__new(
                     #field,
@@ -365,17 +371,78 @@ fn relation_impls(model: &Model) -> TokenStream {
                     || <#ident as ::clarion::Model>::META,
                     || <#target as ::clarion::Model>::META,
                     <#ty as #private::ManyToManyRelation>::sender,
-                );
+                )#through
 
                 #[automatically_derived]
                 impl #private::ManyToManyRelation for #ty {
                     type Source = #ident;
                     type Target = #target;
                     const META: &'static #private::ManyToManyMeta = &#static_name;
+                    #sender
                 }
             }
         });
     quote!(#(#impls)*)
+}
+
+/// For a relation `through` a model of the user's: the builder call and type checks that end
+/// the relation's `static`, and the relation's `sender`.
+fn through_tokens(
+    model: &Model,
+    relation: &super::attr::ManyToMany,
+    through: &syn::Type,
+) -> (TokenStream, TokenStream) {
+    use heck::{ToShoutySnakeCase, ToSnakeCase};
+    let private = paths::private();
+    let ident = &model.input.ident;
+    let target = &relation.target;
+    let handle = |name: String, span: Span| {
+        syn::Ident::new(&name.to_snake_case().to_shouty_snake_case(), span)
+    };
+    // The keys by `through_fields`, or named after the two models in snake_case.
+    let (source_key, target_key) = match &relation.through_fields {
+        Some((_, source, target)) => (
+            handle(syn::ext::IdentExt::unraw(source).to_string(), source.span()),
+            handle(syn::ext::IdentExt::unraw(target).to_string(), target.span()),
+        ),
+        None => (
+            handle(model.name(), relation.name.span()),
+            handle(
+                super::ast::last_ident(target)
+                    .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+                    .unwrap_or_default(),
+                relation.name.span(),
+            ),
+        ),
+    };
+    // Each check stands at the key's name (or the relation's, for a key named by default), so
+    // that a key missing or of the wrong type is reported there.
+    let check = |key: &syn::Ident, model: &dyn quote::ToTokens| {
+        let column = quote_spanned!(key.span()=> #private::Column);
+        let foreign_key = quote_spanned!(key.span()=> #private::ForeignKey);
+        quote_spanned! {key.span()=>
+            let _: #column<#through, #foreign_key<#model>> = <#through>::#key;
+        }
+    };
+    let (source_check, target_check) = (check(&source_key, ident), check(&target_key, target));
+    let with = quote! {
+        .__through(
+            || <#through as ::clarion::Model>::META,
+            <#through>::#source_key.index(),
+            <#through>::#target_key.index(),
+        );
+        const _: () = {
+            #source_check
+            #target_check
+        };
+    };
+    let sender = quote! {
+        fn sender() -> #private::Sender {
+            const PARENTS: &[#private::Sender] = &[#private::Sender::of::<#through>()];
+            #private::Sender::with_parents::<Self>(PARENTS)
+        }
+    };
+    (with, sender)
 }
 
 /// The struct's name, its app label, its label and its table, as expressions of `&'static str`.

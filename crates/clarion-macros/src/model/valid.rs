@@ -186,6 +186,24 @@ fn check_many_to_many(cx: &Ctxt, model: &Model) {
                     model.name()
                 ),
             );
+        } else if let (None, Some((key, _, _))) = (&relation.through, &relation.through_fields) {
+            // The fields belong to a `through` model.
+            cx.error_spanned_by(
+                key,
+                "`through_fields` names the keys of a `through` model: add `through = Model`, or \
+                 remove it to use an auto-created join table",
+            );
+        } else if relation.through.is_some()
+            && relation.through_fields.is_none()
+            && super::ast::last_ident(&relation.target)
+                .is_some_and(|target| *target == model.input.ident)
+        {
+            // Both keys of the through model point at this model: which is which must be said.
+            cx.error_spanned_by(
+                &relation.name,
+                "a relation of a model to itself through a model of yours must say which of its \
+                 two keys is which: add `through_fields = (from_field, to_field)`",
+            );
         } else if names.insert(name.clone(), ()).is_some() {
             cx.error_spanned_by(
                 &relation.name,
