@@ -7,11 +7,14 @@
 //! - an `on = commit` receiver sends the welcome email only once the user is committed;
 //! - a failing receiver rolls the whole save back, and the error names it;
 //! - `Staff`, a proxy of `User`, has a method and a manager of its own, and saves through it
-//!   reach the receivers for `User` as well as its own.
+//!   reach the receivers for `User` as well as its own;
+//! - posts have tags (many-to-many): an `m2m_changed` receiver keeps each tag's post count;
+//! - deleting a user cascades to its profile and posts (and their tags' join rows), with every
+//!   `pre_delete` first, as Django's collector sends them.
 //!
 //! Each step prints what the signals did.
 
-use clarion::db::{self, Database};
+use clarion::db::{self, Database, Transaction};
 use clarion::models::Instance;
 use clarion::prelude::*;
 
@@ -50,22 +53,23 @@ impl Staff {
 pub struct Profile {
     /// Assigned by the database.
     pub id: Option<i64>,
-    /// The user's id (a foreign key once relations land).
-    #[model(unique)]
-    pub user_id: i64,
+    /// Whose profile it is; deleted with the user.
+    #[model(unique, on_delete = cascade)]
+    pub user: ForeignKey<User>,
     /// Free text.
     #[model(default = String::from("Nothing here yet."))]
     pub bio: String,
 }
 
-/// A blog post.
+/// A blog post, with tags (Django: `tags = models.ManyToManyField(Tag)`).
 #[derive(Model, Debug)]
+#[model(many_to_many(tags = Tag))]
 pub struct Post {
     /// Assigned by the database.
     pub id: Option<i64>,
-    /// The author's user id.
-    #[model(index)]
-    pub author_id: i64,
+    /// Who wrote it; the posts go when their author does.
+    #[model(on_delete = cascade)]
+    pub author: ForeignKey<User>,
     /// At most 80 characters.
     #[model(max_length = 80)]
     pub title: String,
@@ -76,13 +80,63 @@ pub struct Post {
     pub published: bool,
 }
 
+/// A tag, with the number of posts that carry it (kept by [`count_tags`]).
+#[derive(Model, Debug)]
+pub struct Tag {
+    /// Assigned by the database.
+    pub id: Option<i64>,
+    /// Unique.
+    #[model(unique, max_length = 30)]
+    pub name: String,
+    /// How many posts carry it.
+    #[model(default = 0)]
+    pub posts: i64,
+}
+
+/// Recounts the posts of every tag, in the transaction of the change.
+fn recount_tags(tx: &Transaction) -> clarion::Result<()> {
+    tx.execute(
+        "UPDATE tag SET posts = (SELECT count(*) FROM post_tags WHERE post_tags.tag_id = tag.id)",
+        [],
+    )?;
+    Ok(())
+}
+
+// Django: @receiver(m2m_changed, sender=Post.tags.through). `PostTags` is the relation's type.
+#[receiver(m2m_changed, sender = PostTags)]
+fn count_tags(
+    instance: &Post,
+    action: M2mAction,
+    pk_set: &Option<PkSet>,
+    tx: &Transaction,
+) -> clarion::Result<()> {
+    if !action.is_pre() {
+        let keys: Vec<String> = pk_set.iter().flatten().map(ToString::to_string).collect();
+        println!(
+            "  m2m_changed(tags)  {} on {:?}, tag keys [{}]",
+            action.name(),
+            instance.slug,
+            keys.join(", ")
+        );
+        recount_tags(tx)?;
+    }
+    Ok(())
+}
+
+// A post's join rows go with it without `m2m_changed` (as in Django), so the counts are also
+// refreshed when posts are deleted.
+#[receiver(post_delete, sender = Post)]
+fn recount_after_delete(tx: &Transaction) -> clarion::Result<()> {
+    recount_tags(tx)
+}
+
 // Django: @receiver(post_save, sender=User) def create_profile(sender, instance, created, raw, **kw)
 #[receiver(post_save, sender = User)]
 fn create_profile(instance: &User, created: bool, raw: bool) -> clarion::Result<()> {
     if created && !raw {
         let mut profile = Profile {
             id: None,
-            user_id: instance.id.expect("saved users have an id"),
+            user: ForeignKey::to(instance)?,
             bio: format!("{} writes here.", instance.username),
         };
         // Runs inside the user's save transaction: if anything fails later, neither is kept.
@@ -166,6 +220,19 @@ fn before_delete(instance: &Post) {
     println!("  pre_delete(Post)   deleting {:?}", instance.title);
 }
 
+#[receiver(pre_delete, sender = Profile)]
+fn before_profile_delete(instance: &Profile) {
+    println!(
+        "  pre_delete(Profile) deleting #{}",
+        instance.id.unwrap_or_default()
+    );
+}
+
+#[receiver(pre_delete, sender = User)]
+fn before_user_delete(instance: &User) {
+    println!("  pre_delete(User)   deleting {}", instance.username);
+}
+
 fn main() -> clarion::Result<()> {
     let path = std::env::temp_dir().join("clarion-quickstart.db");
     let _ = std::fs::remove_file(&path);
@@ -184,18 +251,30 @@ fn main() -> clarion::Result<()> {
     };
     ada.save()?;
 
-    println!("\nsave two posts");
-    let author_id = ada.id.expect("saved");
+    println!("\nsave two tags and two posts, and tag the posts (many-to-many)");
+    let mut tags = ["rust", "django"].map(|name| Tag {
+        id: None,
+        name: name.into(),
+        posts: 0,
+    });
+    for tag in &mut tags {
+        tag.save()?;
+    }
+    let [rust, django] = &tags;
+    let mut posts = Vec::new();
     for title in ["Hello, World!", "Signals in Rust"] {
         let mut post = Post {
             id: None,
-            author_id,
+            author: ForeignKey::to(&ada)?,
             title: title.into(),
             slug: String::new(),
             published: true,
         };
         post.save()?;
+        posts.push(post);
     }
+    posts[0].tags().add([rust, django])?;
+    posts[1].tags().add([rust])?;
 
     println!("\nupdate one field of the user (update_fields)");
     ada.email = "ada@lovelace.example".into();
@@ -204,7 +283,7 @@ fn main() -> clarion::Result<()> {
     println!("\na failing receiver rolls the whole save back");
     let mut untitled = Post {
         id: None,
-        author_id,
+        author: ForeignKey::to(&ada)?,
         title: "   ".into(),
         slug: String::new(),
         published: false,
@@ -246,27 +325,39 @@ fn main() -> clarion::Result<()> {
         User::objects().count()?
     );
 
-    println!("\nquery");
-    let posts = Post::objects()
-        .filter(Post::AUTHOR_ID.eq(author_id))
+    println!("\nquery: ada's posts (the reverse side of Post.author), and the tags");
+    let ada_posts = ada
+        .related(Post::AUTHOR)?
         .order_by(Post::TITLE.asc())
         .all()?;
-    for post in &posts {
+    for post in &ada_posts {
         println!("  {:<20} /{}", post.title, post.slug);
     }
-    println!(
-        "  users: {}, profiles: {}",
-        User::objects().count()?,
-        Profile::objects().count()?
-    );
+    print_tags()?;
 
-    println!("\ndelete the posts (a query set delete sends the signals per post)");
-    let deleted = Post::objects()
-        .filter(Post::AUTHOR_ID.eq(author_id))
-        .delete()?;
-    println!("  deleted {} row(s)", deleted.total);
+    println!("\nretag a post: set() removes what is no longer wanted, then adds the rest");
+    posts[1].tags().set([django])?;
+    print_tags()?;
+
+    println!(
+        "
+delete ada: her profile and posts cascade (on_delete = cascade)"
+    );
+    let deleted = ada.delete()?;
+    println!(
+        "  deleted {} row(s): {:?}",
+        deleted.total, deleted.per_model
+    );
+    print_tags()?;
 
     println!("\nfixture of what is left (Django's dumpdata format)");
     println!("{}", clarion::fixtures::dump(&[])?);
+    Ok(())
+}
+
+fn print_tags() -> clarion::Result<()> {
+    for tag in Tag::objects().order_by(Tag::NAME).all()? {
+        println!("  tag {:<8} on {} post(s)", tag.name, tag.posts);
+    }
     Ok(())
 }
