@@ -384,6 +384,10 @@ struct ModelsGuideDoctests;
 #[doc = include_str!("../docs/proxy.md")]
 struct ProxyGuideDoctests;
 
+#[cfg(doctest)]
+#[doc = include_str!("../docs/relations.md")]
+struct RelationsGuideDoctests;
+
 // And those of the request signals' guide, which need the `tower` feature (on for the tests:
 // the crate's dev-dependency on itself enables it).
 #[cfg(all(doctest, feature = "tower"))]
