@@ -98,6 +98,16 @@ pub struct Category {
     pub parent: Option<ForeignKey<Category>>,
 }
 
+/// A key to a proxy: its column references the concrete model's table.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "rel")]
+pub struct Dedication {
+    pub id: Option<i64>,
+    #[model(on_delete = cascade)]
+    pub to: ForeignKey<Writer>,
+}
+
 /// A key that is not an integer.
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -761,4 +771,33 @@ fn a_failing_receiver_in_a_cascade_rolls_every_row_back() {
         (1, 1, 1)
     );
     let _ = Instance::pk(&ann);
+}
+
+#[test]
+fn a_key_to_a_proxy_points_at_the_concrete_models_rows_and_cascades_from_them() {
+    let alias = database("rel_to_proxy");
+    let mut ann = author("ann", alias);
+    let writer = Writer::from(ann.clone());
+    let dedication = save(
+        Dedication {
+            id: None,
+            to: ForeignKey::to(&writer).unwrap(),
+        },
+        alias,
+    );
+    let loaded: Writer = dedication.to.get_using(alias).unwrap();
+    assert_eq!(loaded.0, ann);
+    assert_eq!(
+        writer
+            .related(Dedication::TO)
+            .unwrap()
+            .using(alias)
+            .count()
+            .unwrap(),
+        1
+    );
+    // Deleting the concrete model's row cascades to the keys that name its proxy.
+    let deleted = ann.delete_using(alias).unwrap();
+    assert_eq!(deleted.per_model["rel.dedication"], 1, "{deleted:?}");
+    assert_eq!(count::<Dedication>(alias), 0);
 }
