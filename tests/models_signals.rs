@@ -4,36 +4,20 @@
 //! Link-time receivers are global to this test binary and tests run in parallel, so each test
 //! uses its own database alias and the receivers below act only on the aliases they are meant for.
 
+#[path = "support/events.rs"]
+mod events;
+
 #[path = "support/manual_model.rs"]
 mod manual_model;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clarion::db::{self, Database, Transaction};
 use clarion::models::{DeleteOrigin, Instance, MAX_SAVE_DEPTH};
 use clarion::prelude::*;
 use clarion::{Error, Value};
+use events::{events, log};
 use manual_model::Article;
-
-static EVENTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-fn log(using: &str, event: impl Into<String>) {
-    EVENTS
-        .lock()
-        .unwrap()
-        .push((using.to_owned(), event.into()));
-}
-
-fn events(using: &str) -> Vec<String> {
-    EVENTS
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(alias, _)| alias == using)
-        .map(|(_, event)| event.clone())
-        .collect()
-}
 
 /// A fresh in-memory database registered as `alias`, with the `article` table.
 fn database(alias: &str) -> Database {

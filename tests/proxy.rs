@@ -4,11 +4,13 @@
 //! Link-time receivers are global to this test binary and tests run in parallel, so each test
 //! uses its own database alias and the receivers log under the alias they ran on.
 
-use std::sync::Mutex;
+#[path = "support/events.rs"]
+mod events;
 
 use clarion::db::{self, Database};
 use clarion::models::{DeleteOrigin, Instance, models};
 use clarion::prelude::*;
+use events::{events, log};
 
 /// The concrete model.
 #[allow(missing_docs)]
@@ -38,22 +40,6 @@ impl Staff {
 #[proxy(of = Staff, filter = User::IS_STAFF.eq(true) & User::LEVEL.gte(2), ordering = (User::LEVEL.desc(), User::NAME), app_label = "accounts")]
 #[derive(Debug)]
 pub struct Senior;
-
-static EVENTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-fn log(using: &str, event: String) {
-    EVENTS.lock().unwrap().push((using.to_owned(), event));
-}
-
-fn events(using: &str) -> Vec<String> {
-    EVENTS
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(alias, _)| alias == using)
-        .map(|(_, event)| event.clone())
-        .collect()
-}
 
 #[receiver(pre_save, sender = User)]
 fn user_pre_save(sender: Sender, instance: &mut User, using: &str) {
