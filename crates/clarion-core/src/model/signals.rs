@@ -341,7 +341,13 @@ where
     let sender = *sender;
     let signal = _signal.signal_name();
     <S::Args as OnCommit>::transaction(args).on_commit_fallible(move || {
-        match receiver(&sender, &mut committed) {
+        // A panic is reported like an error, as `send` reports a receiver's panic: the data is
+        // committed, and the other after-commit work still runs.
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            receiver(&sender, &mut committed)
+        }))
+        .unwrap_or_else(|payload| Err(Box::new(Error::from_panic(payload))));
+        match called {
             Err(error) if matches!(*error, Error::NotApplicable) => Ok(()),
             Err(error) => Err(Error::Receiver {
                 signal,
