@@ -1,0 +1,303 @@
+//! Hostile values and database faults: text that looks like SQL, quotes, NULs and unusual
+//! Unicode round-trips exactly (values are always bound, never spliced); values too long or of
+//! the wrong type are refused before anything is written; a full disk and a read-only database
+//! give clear errors, leave nothing half-written, and the database works again afterwards.
+//!
+//! `cargo test --test reliability_input -- --nocapture` prints the figures recorded in
+//! docs/reliability.md.
+
+use clarion::db::{self, Database};
+use clarion::models::Instance;
+use clarion::prelude::*;
+use clarion::{Error, Value};
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "input", many_to_many(tags = Tag))]
+pub struct Note {
+    pub id: Option<i64>,
+    #[model(max_length = 40)]
+    pub title: String,
+    pub body: String,
+    pub count: i64,
+    pub small: Option<u8>,
+    pub data: Vec<u8>,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "input")]
+pub struct Tag {
+    #[model(primary_key)]
+    pub name: String,
+}
+
+/// Texts that break code which splices values into SQL, or mangles encodings.
+const HOSTILE: &[&str] = &[
+    "",
+    " ",
+    "'",
+    "''",
+    "\"",
+    "\\",
+    "'; DROP TABLE note; --",
+    "\" OR 1=1 --",
+    "Robert'); DELETE FROM note WHERE ('1' = '1",
+    "%",
+    "_",
+    "100%_sure",
+    "a\0b",
+    "\0",
+    "line\nbreak\r\ncrlf\ttab",
+    "é (precomposed) e\u{301} (combining)",
+    "日本語のテキスト",
+    "emoji 🦀👩‍👩‍👧‍👦 flags 🇫🇷",
+    "\u{202E}right-to-left override",
+    "zero\u{200B}width\u{FEFF}bom",
+    "\u{FFFD}replacement",
+    "𝕌𝕟𝕚𝕔𝕠𝕕𝕖 outside the BMP",
+    "$1 ?1 :name @p ?",
+    "/* comment */ -- comment",
+];
+
+fn database(alias: &str) -> &str {
+    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
+    clarion::migrate_using(alias).unwrap();
+    alias
+}
+
+fn note(title: &str, body: &str) -> Note {
+    Note {
+        id: None,
+        title: title.into(),
+        body: body.into(),
+        count: 0,
+        small: None,
+        data: body.as_bytes().to_vec(),
+    }
+}
+
+fn count(alias: &str) -> usize {
+    Note::objects().using(alias.to_owned()).count().unwrap()
+}
+
+#[test]
+fn hostile_text_round_trips_exactly_through_saves_filters_relations_and_fixtures() {
+    let alias = database("input_hostile");
+    let mut checked = 0;
+    for text in HOSTILE {
+        let title: String = text.chars().take(40).collect();
+        let mut saved = note(&title, text);
+        saved.save_with(SaveOptions::new().using(alias)).unwrap();
+        let loaded = Note::objects()
+            .using(alias)
+            .filter(Note::ID.eq(saved.id))
+            .get()
+            .unwrap();
+        assert_eq!(loaded, saved, "{text:?} round-trips");
+        // The value as a filter finds exactly its row.
+        let found = Note::objects()
+            .using(alias)
+            .filter(Note::BODY.eq(*text))
+            .all()
+            .unwrap();
+        assert!(found.iter().all(|n| n.body == *text), "{text:?}");
+        assert!(found.iter().any(|n| n.id == saved.id), "{text:?}");
+        // As a primary key of another model, related through a join table.
+        let mut tag = Tag {
+            name: format!("tag {text}"),
+        };
+        tag.save_with(SaveOptions::new().using(alias)).unwrap();
+        saved.tags().using(alias).add([&tag]).unwrap();
+        assert_eq!(
+            saved.tags().using(alias).keys().unwrap(),
+            [Value::Text(tag.name.clone())]
+        );
+        checked += 1;
+    }
+    // `contains` treats `%` and `_` as plain characters.
+    let percent = Note::objects()
+        .using(alias)
+        .filter(Note::BODY.contains("%"))
+        .count()
+        .unwrap();
+    assert_eq!(percent, 2, "\"%\" and \"100%_sure\"");
+    // The table is intact, and a dump loads back into an empty database identically.
+    assert_eq!(count(alias), HOSTILE.len());
+    let dumped = clarion::fixtures::dump_using(&["input"], alias).unwrap();
+    let copy = database("input_hostile_copy");
+    clarion::fixtures::load_using(&dumped, copy).unwrap();
+    assert_eq!(
+        clarion::fixtures::dump_using(&["input"], copy).unwrap(),
+        dumped
+    );
+    println!(
+        "reliability: {checked} hostile texts round-tripped through save, filter, a text key, a join table and a fixture"
+    );
+}
+
+#[test]
+fn values_too_long_or_of_the_wrong_type_are_refused_before_the_write() {
+    let alias = database("input_refused");
+    let mut refused = 0;
+    // `max_length` counts characters, not bytes.
+    let mut fits = note(&"é".repeat(40), "");
+    fits.save_with(SaveOptions::new().using(alias)).unwrap();
+    for title in [
+        "é".repeat(41),
+        "x".repeat(41),
+        "🦀".repeat(41),
+        "a".repeat(10_000),
+    ] {
+        let error = note(&title, "")
+            .save_with(SaveOptions::new().using(alias))
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Validation { field, .. } if field == "title"),
+            "{error:?}"
+        );
+        refused += 1;
+    }
+    // Through a query set update too.
+    let error = Note::objects()
+        .using(alias)
+        .update(&[Note::TITLE.set("y".repeat(41))])
+        .unwrap_err();
+    assert!(matches!(error, Error::Validation { .. }), "{error:?}");
+    refused += 1;
+    // Dynamic values of the wrong type, or out of range.
+    let mut dynamic: Box<dyn Instance> = Box::new(note("t", "b"));
+    for (field, value) in [
+        ("count", Value::Text("three".into())),
+        ("count", Value::Float(1.5)),
+        ("small", Value::Int(256)),
+        ("small", Value::Int(-1)),
+        ("title", Value::Int(3)),
+        ("data", Value::Int(3)),
+        ("id", Value::Text("1".into())),
+    ] {
+        let error = dynamic.set(field, value.clone()).unwrap_err();
+        assert!(
+            matches!(&error, Error::Validation { field: f, .. } if f == field),
+            "{field} = {value:?}: {error:?}"
+        );
+        refused += 1;
+    }
+    assert!(matches!(
+        dynamic.set("nope", Value::Null).unwrap_err(),
+        Error::UnknownField { .. }
+    ));
+    refused += 1;
+    // Extreme numbers are stored exactly.
+    for n in [i64::MIN, i64::MAX, 0, -1] {
+        let mut extreme = note("n", "");
+        extreme.count = n;
+        extreme.small = Some(u8::MAX);
+        extreme.save_with(SaveOptions::new().using(alias)).unwrap();
+        let loaded = Note::objects()
+            .using(alias)
+            .filter(Note::ID.eq(extreme.id))
+            .get()
+            .unwrap();
+        assert_eq!(loaded, extreme);
+    }
+    assert_eq!(count(alias), 5, "only the rows that fit were written");
+    println!("reliability: {refused} invalid values refused before any write");
+}
+
+/// Limits the database (its one connection) to its current size plus `extra_pages` pages.
+fn limit_pages(alias: &str, extra_pages: i64) {
+    db::atomic_using(alias, |tx| {
+        let pages: i64 = tx.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        tx.execute_batch(&format!("PRAGMA max_page_count = {}", pages + extra_pages))
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_full_disk_fails_cleanly_and_leaves_nothing_half_written() {
+    let alias = database("input_full");
+    let mut first = note("first", "kept");
+    first.save_with(SaveOptions::new().using(alias)).unwrap();
+    let mut tag = Tag { name: "t".into() };
+    tag.save_with(SaveOptions::new().using(alias)).unwrap();
+    limit_pages(alias, 2);
+    let big = "x".repeat(64 * 1024);
+
+    // One transaction of several saves and a relation: the disk fills in the middle.
+    let error = db::atomic_using(alias, |_| {
+        for i in 0..20 {
+            let mut n = note(&format!("big {i}"), &big);
+            n.save_with(SaveOptions::new().using(alias))?;
+            n.tags().using(alias).add([&tag])?;
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("full"), "a clear error: {text}");
+    assert_eq!(count(alias), 1, "nothing of the failed transaction is kept");
+    assert!(first.tags().using(alias).keys().unwrap().is_empty());
+
+    // Space again: the same database works.
+    limit_pages(alias, 10_000);
+    let mut after = note("after", &big);
+    after.save_with(SaveOptions::new().using(alias)).unwrap();
+    after.tags().using(alias).add([&tag]).unwrap();
+    assert_eq!(count(alias), 2);
+    println!(
+        "reliability: disk full during a 20-save transaction: clear error ({text}), nothing kept, database usable after"
+    );
+}
+
+#[test]
+fn a_read_only_database_refuses_writes_clearly_and_reads_go_on() {
+    // A file, so that a new pool can reopen it. `PRAGMA query_only` makes the connection read
+    // only, as a read-only file would (the tests may run as root, whom file modes do not stop).
+    let dir = std::env::temp_dir().join(format!("clarion-read-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("notes.db");
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    let alias = "input_read_only";
+    db::register(Database::open_as(alias, &url).unwrap());
+    clarion::migrate_using(alias).unwrap();
+    let mut kept = note("kept", "");
+    kept.save_with(SaveOptions::new().using(alias)).unwrap();
+    db::atomic_using(alias, |tx| tx.execute_batch("PRAGMA query_only = ON")).unwrap();
+
+    let mut refused = 0;
+    let attempts: Vec<Box<dyn Fn() -> clarion::Result<()>>> = vec![
+        Box::new(|| note("new", "").save_with(SaveOptions::new().using(alias))),
+        Box::new(|| {
+            let mut k = kept.clone();
+            k.body = "changed".into();
+            k.save_with(SaveOptions::new().using(alias))
+        }),
+        Box::new(|| kept.clone().delete_using(alias).map(drop)),
+        Box::new(|| Note::objects().using(alias).delete().map(drop)),
+    ];
+    for attempt in &attempts {
+        let error = attempt().unwrap_err();
+        assert!(error.to_string().contains("readonly"), "{error}");
+        refused += 1;
+    }
+    assert_eq!(
+        Note::objects().using(alias).get().unwrap(),
+        kept,
+        "reads go on"
+    );
+
+    // A new pool on the same file: everything is there, and writes work.
+    db::register(Database::open_as(alias, &url).unwrap());
+    assert_eq!(Note::objects().using(alias).get().unwrap(), kept);
+    note("writable", "")
+        .save_with(SaveOptions::new().using(alias))
+        .unwrap();
+    assert_eq!(count(alias), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "reliability: {refused} writes refused by a read-only connection, reads unaffected, \
+         writes resume with a new pool"
+    );
+}
