@@ -1,0 +1,398 @@
+//! Many threads writing through clarion at once, on a SQLite file (several connections, one
+//! writer at a time), while other threads connect and disconnect receivers and send a signal of
+//! their own.
+//!
+//! What must hold:
+//! - no deadlock: everything finishes within a bound;
+//! - no lost write: every committed save, update, delete and many-to-many change is in the
+//!   database, and nothing else is;
+//! - link-time receivers are called exactly once per operation;
+//! - a receiver connected at run time hears every save that started after its `connect` returned
+//!   and ended before its `disconnect` began, and never a save that started after its
+//!   `disconnect` returned (a send already under way may still call it: it uses the receivers
+//!   of the moment it began, as Django's does);
+//! - SQLite's lock: a writer waits for another's transaction (`BEGIN IMMEDIATE` with a busy
+//!   timeout of `clarion::db::BUSY_TIMEOUT`, then a clear error); here every write must succeed.
+//!
+//! `cargo test --test reliability_concurrency -- --nocapture` prints the figures recorded in
+//! docs/reliability.md.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clarion::db::{self, Database};
+use clarion::models::signals::PostSave;
+use clarion::prelude::*;
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "conc", many_to_many(labels = Label))]
+pub struct Item {
+    pub id: Option<i64>,
+    pub name: String,
+    /// The operation's number: when it started, on the clock below.
+    pub seq: i64,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "conc")]
+pub struct Label {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+/// A signal of the test's own, sent by the chaos threads.
+#[derive(SignalArgs)]
+pub struct Ping {
+    /// Unused.
+    pub n: u64,
+}
+
+signal! {
+    /// Sent in a loop while receivers come and go.
+    pub static PING: Signal<Ping>;
+}
+
+const WRITERS: usize = 8;
+const ROUNDS: usize = 40;
+const ALIAS: &str = "concurrency";
+
+/// A logical clock: every event takes the next number.
+static CLOCK: AtomicU64 = AtomicU64::new(1);
+
+fn tick() -> i64 {
+    CLOCK.fetch_add(1, Ordering::SeqCst) as i64
+}
+
+static SAVES: AtomicUsize = AtomicUsize::new(0);
+static DELETES: AtomicUsize = AtomicUsize::new(0);
+static ADDS: AtomicUsize = AtomicUsize::new(0);
+static PINGS: AtomicUsize = AtomicUsize::new(0);
+
+#[receiver(post_save, sender = Item)]
+fn count_saves(using: &str) {
+    if using == ALIAS {
+        SAVES.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[receiver(post_delete, sender = Item)]
+fn count_deletes(using: &str) {
+    if using == ALIAS {
+        DELETES.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[receiver(m2m_changed, sender = ItemLabels)]
+fn count_adds(using: &str, action: M2mAction) {
+    if using == ALIAS && action == M2mAction::PostAdd {
+        ADDS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[receiver(PING)]
+fn count_pings() {
+    PINGS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// One save, as the clock saw it.
+#[derive(Clone, Copy, Debug)]
+struct Op {
+    started: i64,
+    ended: i64,
+}
+
+/// One connection of a run-time receiver: when `connect` returned, when `disconnect` began and
+/// when it returned, and the saves (by their `seq`) it heard.
+struct Window {
+    connected: i64,
+    disconnecting: i64,
+    disconnected: i64,
+    heard: Vec<i64>,
+}
+
+struct Outcome {
+    /// Each item that is committed and not deleted: its key, its name, and its label count.
+    survivors: Vec<(i64, String, usize)>,
+    saves: Vec<Op>,
+    deletes: usize,
+    adds: usize,
+    /// Writes refused because another writer held the lock past the busy timeout.
+    busy: Vec<String>,
+    errors: Vec<String>,
+}
+
+/// Sorts a failed write: SQLite's lock held past the busy timeout is the one expected failure.
+fn failed(out: &mut Outcome, what: &str, error: clarion::Error) {
+    let text = format!("{what}: {error}");
+    if text.contains("database is locked") {
+        out.busy.push(text);
+    } else {
+        out.errors.push(text);
+    }
+}
+
+fn writer(index: usize, labels: Vec<Label>) -> Outcome {
+    let mut out = Outcome {
+        survivors: Vec::new(),
+        saves: Vec::new(),
+        deletes: 0,
+        adds: 0,
+        busy: Vec::new(),
+        errors: Vec::new(),
+    };
+    let using = SaveOptions::new().using(ALIAS);
+    let save = |item: &mut Item, out: &mut Outcome| -> bool {
+        item.seq = tick();
+        let started = item.seq;
+        match item.save_with(using) {
+            Ok(()) => {
+                out.saves.push(Op {
+                    started,
+                    ended: tick(),
+                });
+                true
+            }
+            Err(error) => {
+                failed(out, "save", error);
+                false
+            }
+        }
+    };
+    for round in 0..ROUNDS {
+        let mut item = Item {
+            id: None,
+            name: format!("w{index} r{round}"),
+            seq: 0,
+        };
+        if !save(&mut item, &mut out) {
+            continue;
+        }
+        let committed_name = item.name.clone();
+        item.name.push_str(" updated");
+        let name = if save(&mut item, &mut out) {
+            item.name.clone()
+        } else {
+            committed_name
+        };
+        // Two labels per item, in one call and one transaction.
+        let pair = [
+            &labels[round % labels.len()],
+            &labels[(round + 1) % labels.len()],
+        ];
+        let labelled = match item.labels().using(ALIAS).add(pair) {
+            Ok(()) => {
+                out.adds += 1;
+                2
+            }
+            Err(error) => {
+                failed(&mut out, "add", error);
+                0
+            }
+        };
+        let id = item.id.expect("saved");
+        if round % 3 == 0 {
+            match item.delete_using(ALIAS) {
+                Ok(_) => {
+                    out.deletes += 1;
+                    continue;
+                }
+                Err(error) => failed(&mut out, "delete", error),
+            }
+        }
+        out.survivors.push((id, name, labelled));
+    }
+    out
+}
+
+/// Connects a receiver to `post_save` for `Item`, lets it hear for a while, disconnects it;
+/// again and again until `stop`.
+fn churn(stop: Arc<AtomicBool>) -> Vec<Window> {
+    let mut windows = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&heard);
+        let id = post_save.connect_with(
+            Connect::new().sender::<Item>(),
+            move |_, args: &mut PostSave| {
+                if let Some(item) = args.instance.downcast_ref::<Item>() {
+                    sink.lock().unwrap().push(item.seq);
+                }
+            },
+        );
+        let connected = tick();
+        thread::sleep(Duration::from_millis(3));
+        let disconnecting = tick();
+        assert!(post_save.disconnect(id));
+        let disconnected = tick();
+        let heard = heard.lock().unwrap().clone();
+        windows.push(Window {
+            connected,
+            disconnecting,
+            disconnected,
+            heard,
+        });
+        thread::sleep(Duration::from_millis(1));
+    }
+    windows
+}
+
+/// Sends `PING` with run-time receivers coming and going; returns how many it sent.
+fn ping(stop: Arc<AtomicBool>) -> usize {
+    let mut sent = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let id = PING.connect(|_, _: &mut Ping| {});
+        for n in 0..50 {
+            PING.send(Sender::of::<Ping>(), &mut Ping { n }).unwrap();
+            sent += 1;
+        }
+        PING.disconnect(id);
+        thread::sleep(Duration::from_micros(200));
+    }
+    sent
+}
+
+#[test]
+fn writers_receivers_and_senders_at_once_lose_nothing_and_never_deadlock() {
+    let dir = std::env::temp_dir().join(format!("clarion-concurrency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    db::register(Database::open_as(ALIAS, &format!("sqlite://{}", path.display())).unwrap());
+    clarion::migrate_using(ALIAS).unwrap();
+    let mut labels: Vec<Label> = (0..5)
+        .map(|i| Label {
+            id: None,
+            name: format!("l{i}"),
+        })
+        .collect();
+    for label in &mut labels {
+        label.save_with(SaveOptions::new().using(ALIAS)).unwrap();
+    }
+    let baseline_saves = SAVES.load(Ordering::SeqCst);
+
+    let began = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let churners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || churn(stop))
+        })
+        .collect();
+    let pinger = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || ping(stop))
+    };
+    let (done, finished) = mpsc::channel();
+    for index in 0..WRITERS {
+        let labels = labels.clone();
+        let done = done.clone();
+        thread::spawn(move || {
+            let outcome = writer(index, labels);
+            let _ = done.send(outcome);
+        });
+    }
+    drop(done);
+    // The bound: far above what the work takes (about a second), far below a hang.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut outcomes = Vec::new();
+    while outcomes.len() < WRITERS {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match finished.recv_timeout(left) {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(error) => panic!(
+                "deadlock or lost thread: {} of {WRITERS} writers finished ({error})",
+                outcomes.len()
+            ),
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let windows: Vec<Window> = churners
+        .into_iter()
+        .flat_map(|c| c.join().expect("churn thread"))
+        .collect();
+    let pings = pinger.join().expect("ping thread");
+    let elapsed = began.elapsed();
+
+    let errors: Vec<&String> = outcomes.iter().flat_map(|o| &o.errors).collect();
+    assert!(
+        errors.is_empty(),
+        "no write fails but for the lock: {errors:?}"
+    );
+    let busy: Vec<&String> = outcomes.iter().flat_map(|o| &o.busy).collect();
+
+    // Nothing lost, nothing extra: exactly the committed writes are there.
+    let mut expected: Vec<(i64, String, usize)> =
+        outcomes.iter().flat_map(|o| o.survivors.clone()).collect();
+    expected.sort();
+    let mut stored: Vec<(i64, String, usize)> = Vec::new();
+    for mut item in Item::objects().using(ALIAS).all().unwrap() {
+        let labelled = item.labels().using(ALIAS).keys().unwrap().len();
+        stored.push((item.id.unwrap(), item.name.clone(), labelled));
+    }
+    stored.sort();
+    assert_eq!(stored, expected);
+
+    // Link-time receivers: once per operation. (A write refused by the lock at its commit had
+    // already sent its post signals, then rolled back: with refusals, at least once.)
+    let saves: Vec<Op> = outcomes.iter().flat_map(|o| o.saves.clone()).collect();
+    let deletes: usize = outcomes.iter().map(|o| o.deletes).sum();
+    let adds: usize = outcomes.iter().map(|o| o.adds).sum();
+    let heard = (
+        SAVES.load(Ordering::SeqCst) - baseline_saves,
+        DELETES.load(Ordering::SeqCst),
+        ADDS.load(Ordering::SeqCst),
+    );
+    if busy.is_empty() {
+        assert_eq!(heard, (saves.len(), deletes, adds));
+    } else {
+        assert!(heard.0 >= saves.len() && heard.1 >= deletes && heard.2 >= adds);
+    }
+    assert_eq!(PINGS.load(Ordering::SeqCst), pings);
+
+    // Run-time receivers: heard what they must, never what started after they left.
+    let mut must_hear = 0;
+    for window in &windows {
+        let heard: HashSet<i64> = window.heard.iter().copied().collect();
+        assert_eq!(heard.len(), window.heard.len(), "each save heard once");
+        for seq in &window.heard {
+            assert!(
+                *seq < window.disconnected,
+                "a save that started ({seq}) after disconnect returned ({}) was heard",
+                window.disconnected
+            );
+        }
+        for op in &saves {
+            if op.started > window.connected && op.ended < window.disconnecting {
+                must_hear += 1;
+                assert!(
+                    heard.contains(&op.started),
+                    "a save within the connection ({} < {} .. {} < {}) was not heard",
+                    window.connected,
+                    op.started,
+                    op.ended,
+                    window.disconnecting
+                );
+            }
+        }
+    }
+    assert!(
+        windows.len() > 2,
+        "receivers came and went during the writes"
+    );
+
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "reliability: {WRITERS} writer threads, 2 receiver-churn threads, 1 sender thread; \
+         {} saves, {deletes} deletes, {adds} m2m adds, {pings} custom sends, {} connect/disconnect \
+         cycles ({must_hear} saves that had to be heard were) in {elapsed:?}; {} writes refused \
+         by the lock after the busy timeout; nothing lost",
+        saves.len(),
+        windows.len(),
+        busy.len()
+    );
+}
