@@ -33,10 +33,12 @@ pub(crate) const CHUNK: usize = 500;
 /// Whether deleting rows of `meta` touches nothing but its own table: no foreign key that does
 /// something points at it, and no many-to-many relation joins it.
 pub(crate) fn deletes_alone(meta: &'static ModelMeta) -> bool {
-    incoming(meta)
-        .iter()
-        .all(|i| i.on_delete == OnDelete::DoNothing)
-        && m2m::joins_of(meta).is_empty()
+    meta.deletes_alone(|| {
+        incoming(meta)
+            .iter()
+            .all(|i| i.on_delete == OnDelete::DoNothing)
+            && m2m::joins_of(meta).is_empty()
+    })
 }
 
 /// Whether nothing observes the deletion of `sender`'s rows, so that they may go by one

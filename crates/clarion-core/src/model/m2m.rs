@@ -725,9 +725,11 @@ pub(crate) struct Join {
 /// Every join table column that holds keys of `meta`'s concrete model, built once.
 pub(crate) fn joins_of(meta: &'static ModelMeta) -> &'static [Join] {
     static INDEX: OnceLock<HashMap<usize, Vec<Join>>> = OnceLock::new();
+    // Outside the `OnceLock`, as in `relation::incoming`.
+    let all = models();
     let index = INDEX.get_or_init(|| {
         let mut index: HashMap<usize, Vec<Join>> = HashMap::new();
-        for model in models() {
+        for model in all {
             let meta = model.meta();
             if meta.is_proxy() {
                 continue;

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::value::{ColumnType, Value};
 
@@ -116,6 +117,8 @@ pub struct ModelMeta {
     /// The many-to-many relations it declares.
     many_to_many: &'static [&'static super::ManyToManyMeta],
     pub(crate) sql: OnceLock<super::sql::Statements>,
+    /// Whether deleting its rows touches no other table: 0 not known yet, 1 no, 2 yes.
+    alone: AtomicU8,
 }
 
 impl ModelMeta {
@@ -139,6 +142,7 @@ impl ModelMeta {
             concrete: None,
             many_to_many: &[],
             sql: OnceLock::new(),
+            alone: AtomicU8::new(0),
         }
     }
 
@@ -174,6 +178,7 @@ impl ModelMeta {
             },
             many_to_many: parent.many_to_many,
             sql: OnceLock::new(),
+            alone: AtomicU8::new(0),
         }
     }
 
@@ -207,6 +212,20 @@ impl ModelMeta {
     /// The fields' names, in declaration order.
     pub fn field_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.fields.iter().map(|f| f.name)
+    }
+
+    /// `compute()` once, then the answer it gave: whether deleting rows of this model touches no
+    /// other table. An atomic rather than a `OnceLock`, so that a receiver that deletes while
+    /// the answer is computed (building the registry sends `class_prepared`) cannot deadlock.
+    pub(crate) fn deletes_alone(&self, compute: impl FnOnce() -> bool) -> bool {
+        match self.alone.load(Ordering::Relaxed) {
+            0 => {
+                let alone = compute();
+                self.alone.store(1 + u8::from(alone), Ordering::Relaxed);
+                alone
+            }
+            known => known == 2,
+        }
     }
 
     /// The SQL of this model's statements, built once.

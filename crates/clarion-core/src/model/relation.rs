@@ -266,9 +266,12 @@ impl Incoming {
 /// proxy of it: both are the same rows), built once.
 pub(crate) fn incoming(target: &'static ModelMeta) -> &'static [Incoming] {
     static INDEX: OnceLock<HashMap<usize, Vec<Incoming>>> = OnceLock::new();
+    // Outside the `OnceLock`: building the registry sends `class_prepared`, whose receivers may
+    // delete rows, and so come back here.
+    let all = models();
     let index = INDEX.get_or_init(|| {
         let mut index: HashMap<usize, Vec<Incoming>> = HashMap::new();
-        for model in models() {
+        for model in all {
             let meta = model.meta();
             // A proxy has its concrete model's fields: counting them again would cascade twice.
             if meta.is_proxy() {
