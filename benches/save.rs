@@ -20,15 +20,19 @@
 //!
 //! After criterion's report (under `cargo bench` only), `main` prints a table of its own: each
 //! case and its baseline timed in alternating rounds (which goes first switches every round), so
-//! both see the same machine load, with the median ratio and each goal's verdict. `docs/performance.md` records the numbers.
+//! both see the same machine load, with the median ratio and each goal's verdict
+//! (`benches/support/paired.rs`, shared with `benches/relations.rs`). `docs/performance.md` records
+//! the numbers.
+
+#[path = "support/paired.rs"]
+mod paired;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use clarion::db::{self, Database, rusqlite};
 use clarion::prelude::*;
-use criterion::Criterion;
+use paired::{Case, Run, timed};
 
 const ROWS: usize = 10_000;
 
@@ -251,24 +255,6 @@ fn delete_all<M: Model>(instances: &mut [M]) {
     .unwrap();
 }
 
-/// One timed run: returns how long its timed part took; sets up and cleans up untimed.
-type Run = Box<dyn FnMut() -> Duration>;
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
-}
-
-/// A clarion case and its baseline: the same statements on the same table through raw
-/// `rusqlite`.
-struct Case {
-    group: &'static str,
-    name: &'static str,
-    clarion: Run,
-    baseline: Run,
-}
-
 /// Every case.
 fn cases() -> Vec<Case> {
     let data = rows();
@@ -287,6 +273,7 @@ fn cases() -> Vec<Case> {
     out.push(Case {
         group: "insert",
         name: "none",
+        goal: Some(1.15),
         clarion: Box::new(move || {
             let mut instances = plain(&d);
             let t = timed(|| save_all(&mut instances));
@@ -299,6 +286,7 @@ fn cases() -> Vec<Case> {
     out.push(Case {
         group: "insert",
         name: "two",
+        goal: Some(1.3),
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             let t = timed(|| save_all(&mut instances));
@@ -321,6 +309,7 @@ fn cases() -> Vec<Case> {
     out.push(Case {
         group: "update",
         name: "two",
+        goal: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);
@@ -345,6 +334,7 @@ fn cases() -> Vec<Case> {
     out.push(Case {
         group: "delete",
         name: "two",
+        goal: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);
@@ -363,6 +353,7 @@ fn cases() -> Vec<Case> {
     out.push(Case {
         group: "queryset_delete",
         name: "two",
+        goal: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);
@@ -408,84 +399,9 @@ fn check() {
     assert_eq!(clarion, SEQUENCE_ORDER);
 }
 
-fn criterion_benches(c: &mut Criterion) {
-    for mut case in cases() {
-        let mut g = c.benchmark_group(case.group);
-        g.sample_size(10);
-        g.measurement_time(Duration::from_secs(3));
-        g.bench_function(case.name, |b| {
-            b.iter_custom(|iters| (0..iters).map(|_| (case.clarion)()).sum())
-        });
-        g.bench_function(format!("{}_baseline", case.name), |b| {
-            b.iter_custom(|iters| (0..iters).map(|_| (case.baseline)()).sum())
-        });
-        g.finish();
-    }
-}
-
-/// The compact table: each case timed in alternating rounds with its baseline. Which of the two
-/// goes first switches every round (whichever runs second tends to pay a little for the first's
-/// effect on the caches), and the ratio is the median of the rounds' own ratios, so that each
-/// compares two runs made moments apart, under the same load.
-fn ratio_table() {
-    const ROUNDS: usize = 40;
-    println!();
-    println!("save: median ms per {ROWS} rows, median of {ROUNDS} paired rounds' ratios");
-    println!(
-        "{:<22} {:>9} {:>9} {:>8}  {:<16} verdict",
-        "case", "clarion", "baseline", "ratio", "goal"
-    );
-    for mut case in cases() {
-        let mut clarion = Vec::new();
-        let mut baseline = Vec::new();
-        for round in 0..ROUNDS {
-            if round % 2 == 0 {
-                baseline.push((case.baseline)());
-                clarion.push((case.clarion)());
-            } else {
-                clarion.push((case.clarion)());
-                baseline.push((case.baseline)());
-            }
-        }
-        let mut ratios: Vec<f64> = clarion
-            .iter()
-            .zip(&baseline)
-            .map(|(c, b)| c.as_secs_f64() / b.as_secs_f64())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let ratio = ratios[ratios.len() / 2];
-        let (ms, base) = (median(clarion), median(baseline));
-        let (goal, ok) = match (case.group, case.name) {
-            ("insert", "none") => ("<= 1.15x", Some(ratio <= 1.15)),
-            ("insert", "two") => ("<= 1.3x", Some(ratio <= 1.3)),
-            _ => ("(reported)", None),
-        };
-        let verdict = match ok {
-            Some(true) => "PASS",
-            Some(false) => "FAIL",
-            None => "-",
-        };
-        println!(
-            "{:<22} {ms:>9.2} {base:>9.2} {ratio:>7.2}x  {goal:<16} {verdict}",
-            format!("{}/{}", case.group, case.name)
-        );
-    }
-}
-
-fn median(mut samples: Vec<Duration>) -> f64 {
-    samples.sort();
-    samples[samples.len() / 2].as_secs_f64() * 1e3
-}
-
+/// Sets up, checks, then runs the cases (see [`paired::main`]).
 fn main() {
     clarion_db();
     check();
-    let mut criterion = Criterion::default().configure_from_args();
-    criterion_benches(&mut criterion);
-    criterion.final_summary();
-    // Without `--bench` (as under `cargo test --benches`) criterion runs each case once; the
-    // table is for real benchmark runs only.
-    if std::env::args().any(|a| a == "--bench") {
-        ratio_table();
-    }
+    paired::main(&format!("save: median ms per {ROWS} rows"), cases);
 }
