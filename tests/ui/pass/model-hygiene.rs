@@ -29,6 +29,13 @@ struct Column;
 struct Row;
 struct Error;
 struct ModelRegistration;
+struct ForeignKey;
+struct Related;
+struct OnDelete;
+struct ManyToManyMeta;
+struct ManyToManyRelation;
+struct ManyRelated;
+struct Sender;
 mod core {}
 mod std {}
 mod alloc {}
@@ -76,8 +83,37 @@ struct Tag {
     name: ::std::string::String,
 }
 
+#[derive(::clarion::Model)]
+#[model(many_to_many(tags = Tag), many_to_many(notes = Note, through = Annotation))]
+struct Post {
+    id: ::core::option::Option<::core::primitive::i64>,
+    #[model(on_delete = cascade)]
+    article: ::clarion::models::ForeignKey<Article>,
+    #[model(on_delete = set_null)]
+    parent: ::core::option::Option<::clarion::models::ForeignKey<Post>>,
+}
+
+#[derive(::clarion::Model)]
+struct Note {
+    id: ::core::option::Option<::core::primitive::i64>,
+}
+
+#[derive(::clarion::Model)]
+struct Annotation {
+    id: ::core::option::Option<::core::primitive::i64>,
+    #[model(on_delete = cascade)]
+    post: ::clarion::models::ForeignKey<Post>,
+    #[model(on_delete = protect)]
+    note: ::clarion::models::ForeignKey<Note>,
+}
+
 fn main() {
     use ::clarion::Model as _;
+
+    let post = <Post as ::clarion::Model>::META;
+    ::std::assert_eq!(post.fields[1].column, "article_id");
+    ::std::assert_eq!(post.many_to_many().len(), 2);
+    ::std::assert!(<PostTags as ::clarion::models::ManyToManyRelation>::META.through().is_none());
 
     let meta = <Article as ::clarion::Model>::META;
     ::std::assert_eq!(meta.pk, 0);

@@ -38,6 +38,40 @@ struct Tag {
     slug: Option<String>,
 }
 
+/// A public model with relations to both.
+#[derive(Model, Debug)]
+#[model(many_to_many(followers = Reader), many_to_many(readers = Reader, through = Reading))]
+pub struct Comment {
+    /// The key.
+    pub id: Option<i64>,
+    /// What it comments on.
+    #[model(on_delete = cascade)]
+    pub article: ForeignKey<Article>,
+    /// Private, nullable.
+    #[model(on_delete = set_null)]
+    reply_to: Option<ForeignKey<Comment>>,
+}
+
+/// Someone who read a comment.
+#[derive(Model, Debug)]
+pub struct Reader {
+    /// The key.
+    pub id: Option<i64>,
+}
+
+/// The through model of `Comment.readers`.
+#[derive(Model, Debug)]
+pub struct Reading {
+    /// The key.
+    pub id: Option<i64>,
+    /// The comment.
+    #[model(on_delete = cascade)]
+    pub comment: ForeignKey<Comment>,
+    /// The reader.
+    #[model(on_delete = cascade)]
+    pub reader: ForeignKey<Reader>,
+}
+
 /// Reads every field, so that none is unused.
 pub fn describe(article: &Article) -> String {
     format!("{:?} {} {} {}", article.id, article.title, article.views, article.draft)
@@ -53,4 +87,11 @@ fn main() {
         draft: true,
     };
     let _ = describe(&article);
+    let comment = Comment {
+        id: None,
+        article: ForeignKey::new(1),
+        reply_to: None,
+    };
+    assert!(comment.reply_to.is_none() && comment.article.key() == &1);
+    assert_eq!(Comment::META.many_to_many().len(), 2);
 }
