@@ -290,6 +290,44 @@ impl Transaction {
         sql: &'static str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<(usize, i64)> {
+        self.with_static(sql, |conn, statement, failed| {
+            bind_all(statement, bind)?;
+            let rows = statement.raw_execute().map_err(failed)?;
+            Ok((rows, conn.last_insert_rowid()))
+        })
+    }
+
+    /// As [`query_bound`](Transaction::query_bound), for SQL that lives for the whole program,
+    /// held prepared as [`execute_static`](Transaction::execute_static) holds its statements.
+    pub(crate) fn query_static<T>(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
+        mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with_static(sql, |_, statement, failed| {
+            bind_all(statement, bind)?;
+            let mut rows = statement.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(failed)? {
+                out.push(read(&super::sqlite_value::SqliteRow(row))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Runs `run` on the statement of `sql`: from its second use in this transaction, one held
+    /// prepared in the transaction's hot list (keyed by the text's address); before that, or
+    /// when the list is full, one from the connection's statement cache.
+    fn with_static<T>(
+        &self,
+        sql: &'static str,
+        run: impl FnOnce(
+            &rusqlite::Connection,
+            &mut rusqlite::Statement<'_>,
+            &dyn Fn(rusqlite::Error) -> Error,
+        ) -> Result<T>,
+    ) -> Result<T> {
         let held = self.held()?;
         held.with_dependent(|conn, hot| {
             // Only running (or preparing) a statement can end the transaction; binding cannot.
@@ -314,15 +352,11 @@ impl Transaction {
                     entry.statement = Some(conn.prepare(sql).map_err(failed)?);
                 }
                 if let Some(statement) = entry.statement.as_mut() {
-                    bind_all(statement, bind)?;
-                    let rows = statement.raw_execute().map_err(failed)?;
-                    return Ok((rows, conn.last_insert_rowid()));
+                    return run(conn, statement, &failed);
                 }
             }
             let mut statement = conn.prepare_cached(sql).map_err(failed)?;
-            bind_all(&mut statement, bind)?;
-            let rows = statement.raw_execute().map_err(failed)?;
-            Ok((rows, conn.last_insert_rowid()))
+            run(conn, &mut statement, &failed)
         })
     }
 

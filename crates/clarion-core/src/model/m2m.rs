@@ -39,6 +39,63 @@ pub struct ManyToManyMeta {
     target: fn() -> &'static ModelMeta,
     sender: fn() -> Sender,
     through: Option<Through>,
+    /// The statements of each side (declaring, then reverse), built at first use.
+    statements: [OnceLock<JoinStatements>; 2],
+}
+
+/// How many keys the cached `IN (…)` statements take, from 1 up: an `add` or a `remove` of more
+/// builds its statement at each call.
+const CACHED_IN: usize = 16;
+
+/// The SQL of one side of a relation, built once: the manager's calls run from these texts,
+/// which the transaction keeps prepared.
+struct JoinStatements {
+    /// `INSERT OR IGNORE` of one join row.
+    insert: String,
+    /// The other side's keys related to one row, ascending.
+    related: String,
+    /// `DELETE` of every join row of one row.
+    clear: String,
+    /// `[n - 1]`: which of `n` keys of the other side are related to one row.
+    present: Vec<String>,
+    /// `[n - 1]`: `DELETE` of the join rows of one row and `n` keys of the other side.
+    remove: Vec<String>,
+}
+
+impl JoinStatements {
+    fn build(table: &str, own: &str, other: &str) -> JoinStatements {
+        let (table, own, other) = (sql::quote(table), sql::quote(own), sql::quote(other));
+        JoinStatements {
+            insert: format!("INSERT OR IGNORE INTO {table} ({own}, {other}) VALUES (?, ?)"),
+            related: format!("SELECT {other} FROM {table} WHERE {own} = ? ORDER BY {other}"),
+            clear: format!("DELETE FROM {table} WHERE {own} = ?"),
+            present: (1..=CACHED_IN)
+                .map(|n| present(&table, &own, &other, n))
+                .collect(),
+            remove: (1..=CACHED_IN)
+                .map(|n| remove(&table, &own, &other, n))
+                .collect(),
+        }
+    }
+}
+
+/// As [`present`], from unquoted names.
+fn present_sql(table: &str, own: &str, other: &str, n: usize) -> String {
+    present(&sql::quote(table), &sql::quote(own), &sql::quote(other), n)
+}
+
+fn present(table: &str, own: &str, other: &str, n: usize) -> String {
+    format!(
+        "SELECT {other} FROM {table} WHERE {own} = ? AND {other} IN ({})",
+        sql::placeholders(n)
+    )
+}
+
+fn remove(table: &str, own: &str, other: &str, n: usize) -> String {
+    format!(
+        "DELETE FROM {table} WHERE {own} = ? AND {other} IN ({})",
+        sql::placeholders(n)
+    )
 }
 
 /// A `through` model and its two keys, by field index.
@@ -73,6 +130,7 @@ impl ManyToManyMeta {
             target,
             sender,
             through: None,
+            statements: [OnceLock::new(), OnceLock::new()],
         }
     }
 
@@ -427,6 +485,13 @@ impl Relation<'_> {
         }
     }
 
+    /// This side's statements (quoted names of a `through` model's table and keys included).
+    fn statements(&self) -> &'static JoinStatements {
+        let (own, other) = self.columns();
+        self.meta.statements[usize::from(self.reverse)]
+            .get_or_init(|| JoinStatements::build(self.meta.table(), own, other))
+    }
+
     /// The model on the other side (Django's `model` argument).
     fn other(&self) -> &'static ModelMeta {
         if self.reverse {
@@ -477,15 +542,8 @@ impl Relation<'_> {
     /// The keys of the other side now related, ascending.
     fn related(&self, tx: &Transaction) -> Result<Vec<Value>> {
         let own = self.own_key()?;
-        let (own_column, other_column) = self.columns();
-        let sql = format!(
-            "SELECT {other} FROM {table} WHERE {own} = ? ORDER BY {other}",
-            other = sql::quote(other_column),
-            table = sql::quote(self.meta.table()),
-            own = sql::quote(own_column),
-        );
-        tx.query_bound(
-            &sql,
+        tx.query_static(
+            &self.statements().related,
             |binder| binder.bind(own.as_ref()),
             |row| row.value(0).map(|v| v.to_owned()),
         )
@@ -499,25 +557,25 @@ impl Relation<'_> {
         in_transaction(&using, |tx| {
             let own = self.own_key()?;
             let mut missing: PkSet = keys.into_iter().collect();
+            let statements = self.statements();
             let (own_column, other_column) = self.columns();
-            let table = sql::quote(self.meta.table());
-            for chunk in missing.as_slice().to_vec().chunks(CHUNK) {
-                let sql = format!(
-                    "SELECT {other} FROM {table} WHERE {own} = ? AND {other} IN ({})",
-                    sql::placeholders(chunk.len()),
-                    other = sql::quote(other_column),
-                    own = sql::quote(own_column),
-                );
-                let present = tx.query_bound(
-                    &sql,
-                    |binder| {
-                        binder.bind(own.as_ref())?;
-                        chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
-                    },
-                    |row| row.value(0).map(|v| v.to_owned()),
-                )?;
-                missing.retain(|key| !present.contains(key));
+            let mut present = Vec::new();
+            for chunk in missing.as_slice().chunks(CHUNK) {
+                let bind = |binder: &mut crate::db::Binder<'_, '_>| {
+                    binder.bind(own.as_ref())?;
+                    chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
+                };
+                let read = |row: &dyn super::Row| row.value(0).map(|v| v.to_owned());
+                present.extend(match statements.present.get(chunk.len() - 1) {
+                    Some(sql) => tx.query_static(sql, bind, read)?,
+                    None => {
+                        let sql =
+                            present_sql(self.meta.table(), own_column, other_column, chunk.len());
+                        tx.query_bound(&sql, bind, read)?
+                    }
+                });
             }
+            missing.retain(|key| !present.contains(key));
             let missing = self
                 .send(tx, M2mAction::PreAdd, Some(missing), raw)?
                 .unwrap_or_default();
@@ -531,14 +589,10 @@ impl Relation<'_> {
                     }
                 }
                 None => {
-                    // A `pre_add` receiver may have put back a key that is related already.
-                    let insert = format!(
-                        "INSERT OR IGNORE INTO {table} ({}, {}) VALUES (?, ?)",
-                        sql::quote(own_column),
-                        sql::quote(other_column),
-                    );
+                    // `OR IGNORE`: a `pre_add` receiver may have put back a key that is related
+                    // already.
                     for key in &missing {
-                        tx.execute_bound(&insert, |binder| {
+                        tx.execute_static(&statements.insert, |binder| {
                             binder.bind(own.as_ref())?;
                             binder.bind(key.as_ref())
                         })?;
@@ -567,18 +621,25 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
                 return Ok(());
             }
+            let statements = self.statements();
             for chunk in keys.as_slice().chunks(CHUNK) {
-                let sql = format!(
-                    "DELETE FROM {} WHERE {} = ? AND {} IN ({})",
-                    sql::quote(self.meta.table()),
-                    sql::quote(own_column),
-                    sql::quote(other_column),
-                    sql::placeholders(chunk.len()),
-                );
-                tx.execute_bound(&sql, |binder| {
+                let bind = |binder: &mut crate::db::Binder<'_, '_>| {
                     binder.bind(own.as_ref())?;
                     chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
-                })?;
+                };
+                match statements.remove.get(chunk.len() - 1) {
+                    Some(sql) => tx.execute_static(sql, bind)?,
+                    None => {
+                        let table = sql::quote(self.meta.table());
+                        let sql = remove(
+                            &table,
+                            &sql::quote(own_column),
+                            &sql::quote(other_column),
+                            chunk.len(),
+                        );
+                        tx.execute_bound(&sql, bind)?
+                    }
+                };
             }
             self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
             Ok(())
@@ -595,13 +656,7 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostClear, None, raw)?;
                 return Ok(());
             }
-            let (own_column, _) = self.columns();
-            let sql = format!(
-                "DELETE FROM {} WHERE {} = ?",
-                sql::quote(self.meta.table()),
-                sql::quote(own_column),
-            );
-            tx.execute_bound(&sql, |binder| binder.bind(own.as_ref()))?;
+            tx.execute_static(&self.statements().clear, |binder| binder.bind(own.as_ref()))?;
             self.send(tx, M2mAction::PostClear, None, raw)?;
             Ok(())
         })
