@@ -175,6 +175,17 @@ fn house_rules(
     pk_set: &mut Option<PkSet>,
     tx: &clarion::db::Transaction,
 ) -> Result<(), Error> {
+    if action == M2mAction::PreRemove && name(instance) == "sticky" {
+        // Cheese stays on a sticky pizza: its key is dropped from what `remove` deletes.
+        let cheese: Vec<i64> =
+            tx.query("SELECT id FROM topping WHERE name = 'cheese'", [], |r| {
+                r.get(0)
+            })?;
+        if let (Some(set), Some(&id)) = (pk_set.as_mut(), cheese.first()) {
+            set.remove(id);
+        }
+        return Ok(());
+    }
     if action != M2mAction::PreAdd {
         return Ok(());
     }
@@ -805,4 +816,68 @@ fn fixtures_give_a_through_models_rows_not_the_relations_keys() {
         error.to_string().contains("goes through `kitchen.recipe`"),
         "{error}"
     );
+}
+
+#[test]
+fn a_pre_remove_receiver_may_change_the_keys_removed() {
+    let alias = database("m2m_pre_remove");
+    let mut sticky = pizza("sticky", alias);
+    let t = toppings(alias, &["cheese", "ham"]);
+    sticky.toppings().using(alias).add(&t).unwrap();
+    events::take(alias);
+    sticky.toppings().using(alias).remove(&t).unwrap();
+    assert_eq!(related(&mut sticky, alias), [Value::Int(1)], "cheese kept");
+    assert_eq!(
+        changes(alias),
+        [
+            // `house_rules` runs before the logging receiver (receivers run by path), so the
+            // log already sees the changed set.
+            "toppings pre_remove sticky reverse=false model=kitchen.topping pk_set={2}",
+            "toppings post_remove sticky reverse=false model=kitchen.topping pk_set={2}",
+        ],
+        "post_remove reports what was removed"
+    );
+}
+
+#[test]
+fn set_set_with_clear_and_create_work_from_the_reverse_side() {
+    let alias = database("m2m_reverse_set");
+    let [a, b, c] = ["a", "b", "c"].map(|n| pizza(n, alias));
+    let mut olive = toppings(alias, &["olive"]).remove(0);
+    let mut manager = PizzaToppings::reverse(&mut olive).using(alias);
+    manager.set([&a, &b]).unwrap();
+    manager.set([&b, &c]).unwrap();
+    assert_eq!(manager.keys().unwrap(), [Value::Int(2), Value::Int(3)]);
+    manager.set_with_clear([&a]).unwrap();
+    assert_eq!(manager.keys().unwrap(), [Value::Int(1)]);
+    let created = manager
+        .create(Pizza {
+            id: None,
+            name: "d".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        manager.keys().unwrap(),
+        [Value::Int(1), Value::Int(created.id.unwrap())]
+    );
+    assert_eq!(
+        changes(alias),
+        [
+            "toppings pre_add olive reverse=true model=kitchen.pizza pk_set={1, 2}",
+            "toppings post_add olive reverse=true model=kitchen.pizza pk_set={1, 2}",
+            "toppings pre_remove olive reverse=true model=kitchen.pizza pk_set={1}",
+            "toppings post_remove olive reverse=true model=kitchen.pizza pk_set={1}",
+            "toppings pre_add olive reverse=true model=kitchen.pizza pk_set={3}",
+            "toppings post_add olive reverse=true model=kitchen.pizza pk_set={3}",
+            "toppings pre_clear olive reverse=true model=kitchen.pizza pk_set=None",
+            "toppings post_clear olive reverse=true model=kitchen.pizza pk_set=None",
+            "toppings pre_add olive reverse=true model=kitchen.pizza pk_set={1}",
+            "toppings post_add olive reverse=true model=kitchen.pizza pk_set={1}",
+            "toppings pre_add olive reverse=true model=kitchen.pizza pk_set={4}",
+            "toppings post_add olive reverse=true model=kitchen.pizza pk_set={4}",
+        ]
+    );
+    // The declaring side sees the same rows.
+    let mut d = created;
+    assert_eq!(related(&mut d, alias), [Value::Int(1)]);
 }
