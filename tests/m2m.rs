@@ -3,13 +3,16 @@
 
 #[path = "support/events.rs"]
 mod events;
+#[path = "support/memory_db.rs"]
+mod memory_db;
 
-use clarion::db::{self, Database};
+use clarion::db;
 use clarion::models::signals::{M2mAction, M2mChanged};
 use clarion::models::{Instance, ManyToManyRelation, ModelMeta, PkSet};
 use clarion::prelude::*;
 use clarion::{Error, Value};
 use events::{events, log};
+use memory_db::{database, save};
 
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -228,17 +231,6 @@ fn any_delete(instance: &dyn Instance, using: &str) {
     if using.starts_with("m2m_") {
         log(using, format!("post_delete {}", instance.meta().label));
     }
-}
-
-fn database(alias: &str) -> &str {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
-    clarion::migrate_using(alias).unwrap();
-    alias
-}
-
-fn save<M: Model>(mut instance: M, alias: &str) -> M {
-    instance.save_with(SaveOptions::new().using(alias)).unwrap();
-    instance
 }
 
 fn pizza(name: &str, alias: &str) -> Pizza {

@@ -3,12 +3,15 @@
 
 #[path = "support/events.rs"]
 mod events;
+#[path = "support/memory_db.rs"]
+mod memory_db;
 
-use clarion::db::{self, Database};
+use clarion::db;
 use clarion::models::{DeleteOrigin, ForeignKey, Instance, OnDelete, models};
 use clarion::prelude::*;
 use clarion::{Error, Value};
 use events::{events, log};
+use memory_db::{database, save};
 
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -208,17 +211,6 @@ fn book_saved(instance: &Book, using: &str, created: bool) {
     if !created {
         log(using, format!("post_save book {}", instance.id.unwrap()));
     }
-}
-
-fn database(alias: &str) -> &str {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
-    clarion::migrate_using(alias).unwrap();
-    alias
-}
-
-fn save<M: Model>(mut instance: M, alias: &str) -> M {
-    instance.save_with(SaveOptions::new().using(alias)).unwrap();
-    instance
 }
 
 fn author(name: &str, alias: &str) -> Author {

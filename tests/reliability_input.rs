@@ -6,10 +6,14 @@
 //! `cargo test --test reliability_input -- --nocapture` prints the figures recorded in
 //! docs/reliability.md.
 
+#[path = "support/memory_db.rs"]
+mod memory_db;
+
 use clarion::db::{self, Database};
 use clarion::models::Instance;
 use clarion::prelude::*;
 use clarion::{Error, Value};
+use memory_db::database;
 
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -59,12 +63,6 @@ const HOSTILE: &[&str] = &[
     "$1 ?1 :name @p ?",
     "/* comment */ -- comment",
 ];
-
-fn database(alias: &str) -> &str {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
-    clarion::migrate_using(alias).unwrap();
-    alias
-}
 
 fn note(title: &str, body: &str) -> Note {
     Note {
