@@ -50,7 +50,7 @@ const MAX_GET_RESULTS: usize = 21;
 /// database anew (Django caches results; clarion does not).
 ///
 /// The runners read in a transaction (joining the one this thread has open on the database, if
-/// any) and send [`post_init`] for each instance they load.
+/// any) and send [`post_init`](crate::model::signals::post_init) for each instance they load.
 ///
 /// ```
 /// use clarion::prelude::*;
