@@ -834,6 +834,10 @@ impl<A: SignalArgs> Signal<A> {
 
     fn remove_where(&self, matches: impl Fn(&ReceiverInfo) -> bool) -> bool {
         self.ensure_init();
+        // Dead weak receivers first, as Django clears them before it disconnects: one that held
+        // a `dispatch_uid` must not be what a `disconnect_uid` removes while a live receiver
+        // holds the uid now.
+        self.prune();
         let mut registry = self.lock();
         let Some(at) = registry.entries.iter().position(|e| matches(&e.info)) else {
             return false;
