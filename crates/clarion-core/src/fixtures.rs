@@ -111,6 +111,9 @@ pub fn load(json: &str) -> Result<Loaded> {
 ///   names an unknown model or field, misses a required field or has a value of the wrong type,
 ///   and for a record that a constraint refuses (a duplicate `unique` value): the reason is then
 ///   the database's message and the field the column it names. Nothing is saved.
+/// - [`Error::Fixture`] too for a foreign key or a many-to-many key that names no row (found
+///   before the commit, whose own check could not name the record), and for a record the
+///   database refuses otherwise.
 /// - Any other error of the save, as it is: a receiver's [`Error::Receiver`], a
 ///   [`Error::MissingTable`] when the tables were never created, [`Error::UnknownDatabase`].
 ///   Nothing is saved either.
@@ -123,15 +126,17 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
         .enumerate()
         .map(|(index, record)| prepare(index, record))
         .collect::<Result<Vec<_>>>()?;
-    db::atomic_using(using, |_tx| {
+    db::atomic_using(using, |tx| {
         let mut loaded = Loaded::default();
         let mut related = Vec::new();
+        let mut saved = Vec::with_capacity(prepared.len());
         for (index, (model, values, many)) in prepared.into_iter().enumerate() {
             let instance = model
                 .save_values(values, using, true)
                 .map_err(|error| at_record(index, model.meta(), error))?;
             loaded.count += 1;
             *loaded.per_model.entry(model.meta().label).or_default() += 1;
+            saved.push((index, model.meta().concrete_model(), instance.pk()));
             if !many.is_empty() {
                 related.push((index, instance, many));
             }
@@ -159,8 +164,93 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
                 })?;
             }
         }
+        // Foreign keys are checked at the commit, which could not say which record is at
+        // fault: ask SQLite now, and name it.
+        if let Some(error) = dangling_key(tx, &saved)? {
+            return Err(error);
+        }
         Ok(loaded)
     })
+}
+
+/// A key of a loaded record that points at no row, as an [`Error::Fixture`] naming the record
+/// and the field; `None` if every key points at a row (or the one that does not cannot be
+/// traced to a record, which the commit then refuses).
+fn dangling_key(
+    tx: &db::Transaction,
+    saved: &[(usize, &'static ModelMeta, Value)],
+) -> Result<Option<Error>> {
+    let violations: Vec<(String, Option<i64>, String, i64)> =
+        tx.query("PRAGMA foreign_key_check", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+    let Some((table, Some(rowid), parent, fkid)) = violations.into_iter().next() else {
+        return Ok(None);
+    };
+    let quote = crate::model::sql::quote;
+    let column_at_row = |table: &str, column: &str| -> Result<Option<Value>> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE rowid = ?",
+            quote(column),
+            quote(table)
+        );
+        let found = tx.query_bound(
+            &sql,
+            |binder| binder.bind(crate::value::ValueRef::Int(rowid)),
+            |row| row.value(0).map(|v| v.to_owned()),
+        )?;
+        Ok(found.into_iter().next())
+    };
+    let columns: Vec<(i64, String)> = tx.query(
+        &format!("PRAGMA foreign_key_list({})", quote(&table)),
+        [],
+        |row| Ok((row.get(0)?, row.get(3)?)),
+    )?;
+    let Some((_, column)) = columns.into_iter().find(|(id, _)| *id == fkid) else {
+        return Ok(None);
+    };
+    let key = column_at_row(&table, &column)?.unwrap_or(Value::Null);
+    let reason = format!("points at a row of `{parent}` whose key {key} does not exist");
+    let record = |meta: &'static ModelMeta, pk: &Value| {
+        saved
+            .iter()
+            .find(|(_, m, k)| std::ptr::eq(*m, meta) && k == pk)
+            .map(|(index, _, _)| *index)
+    };
+    for model in models() {
+        let meta = model.meta();
+        if meta.is_proxy() {
+            continue;
+        }
+        if meta.table.eq_ignore_ascii_case(&table) {
+            let Some(field) = meta.fields.iter().find(|f| f.column == column) else {
+                return Ok(None);
+            };
+            let Some(pk) = column_at_row(&table, meta.pk_field().column)? else {
+                return Ok(None);
+            };
+            return Ok(record(meta, &pk).map(|index| Error::Fixture {
+                index,
+                model: Some(meta.label.to_owned()),
+                field: Some(field.name.to_owned()),
+                reason,
+            }));
+        }
+        for relation in dumped_relations(meta) {
+            if relation.table().eq_ignore_ascii_case(&table) {
+                let Some(source) = column_at_row(&table, relation.source_column())? else {
+                    return Ok(None);
+                };
+                return Ok(record(meta, &source).map(|index| Error::Fixture {
+                    index,
+                    model: Some(meta.label.to_owned()),
+                    field: Some(relation.name.to_owned()),
+                    reason,
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Loads the fixture file at `path` into the default database; see [`load_using`].
@@ -538,6 +628,9 @@ fn at_record(index: usize, meta: &'static ModelMeta, error: Error) -> Error {
                 .map(|f| f.name.to_owned());
             fixture(field, format!("integrity error: {detail}"))
         }
+        // SQLite's own refusal of this record (say, no auto-increment key left after a record
+        // with the largest one), which only the record explains.
+        Error::Database { source } => fixture(None, format!("database error: {source}")),
         other => other,
     }
 }
