@@ -664,6 +664,23 @@ fn fixtures_load_and_dump_many_to_many_values_with_raw_signals() {
         1,
         "nothing loaded"
     );
+
+    // A key that names no row is found before the commit, and named.
+    let dangling = r#"[
+        {"model": "kitchen.topping", "pk": 7, "fields": {"name": "x"}},
+        {"model": "kitchen.pizza", "pk": 6, "fields": {"name": "y", "toppings": [7, 99]}}
+    ]"#;
+    let error = clarion::fixtures::load_using(dangling, alias).unwrap_err();
+    assert!(
+        matches!(&error, Error::Fixture { index: 1, field: Some(field), .. } if field == "toppings"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("99"), "{error}");
+    assert_eq!(
+        Pizza::objects().using(alias).count().unwrap(),
+        1,
+        "nothing loaded"
+    );
 }
 
 #[test]

@@ -176,78 +176,83 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
 /// A key of a loaded record that points at no row, as an [`Error::Fixture`] naming the record
 /// and the field; `None` if every key points at a row (or the one that does not cannot be
 /// traced to a record, which the commit then refuses).
+///
+/// Only the tables the fixture wrote are checked (as Django's `loaddata` does), so that a load
+/// into a large database does not read all of it, and a row that was dangling before the load
+/// is not blamed on it.
 fn dangling_key(
     tx: &db::Transaction,
     saved: &[(usize, &'static ModelMeta, Value)],
 ) -> Result<Option<Error>> {
-    let violations: Vec<(String, Option<i64>, String, i64)> =
-        tx.query("PRAGMA foreign_key_check", [], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?;
-    let Some((table, Some(rowid), parent, fkid)) = violations.into_iter().next() else {
-        return Ok(None);
-    };
-    let quote = crate::model::sql::quote;
-    let column_at_row = |table: &str, column: &str| -> Result<Option<Value>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE rowid = ?",
-            quote(column),
-            quote(table)
-        );
-        let found = tx.query_bound(
-            &sql,
-            |binder| binder.bind(crate::value::ValueRef::Int(rowid)),
-            |row| row.value(0).map(|v| v.to_owned()),
-        )?;
-        Ok(found.into_iter().next())
-    };
-    let columns: Vec<(i64, String)> = tx.query(
-        &format!("PRAGMA foreign_key_list({})", quote(&table)),
-        [],
-        |row| Ok((row.get(0)?, row.get(3)?)),
-    )?;
-    let Some((_, column)) = columns.into_iter().find(|(id, _)| *id == fkid) else {
-        return Ok(None);
-    };
-    let key = column_at_row(&table, &column)?.unwrap_or(Value::Null);
-    let reason = format!("points at a row of `{parent}` whose key {key} does not exist");
-    let record = |meta: &'static ModelMeta, pk: &Value| {
-        saved
-            .iter()
-            .find(|(_, m, k)| std::ptr::eq(*m, meta) && k == pk)
-            .map(|(index, _, _)| *index)
-    };
-    for model in models() {
-        let meta = model.meta();
-        if meta.is_proxy() {
-            continue;
+    let mut tables: Vec<(
+        &'static str,
+        &'static ModelMeta,
+        Option<&'static ManyToManyMeta>,
+    )> = Vec::new();
+    for (_, meta, _) in saved {
+        if !tables.iter().any(|(table, _, _)| *table == meta.table) {
+            tables.push((meta.table, meta, None));
+            for relation in dumped_relations(meta) {
+                tables.push((relation.table(), meta, Some(relation)));
+            }
         }
-        if meta.table.eq_ignore_ascii_case(&table) {
-            let Some(field) = meta.fields.iter().find(|f| f.column == column) else {
-                return Ok(None);
+    }
+    let quote = crate::model::sql::quote;
+    for (table, meta, relation) in tables {
+        let violations: Vec<(Option<i64>, String, i64)> = tx.query(
+            &format!("PRAGMA foreign_key_check({})", quote(table)),
+            [],
+            |row| Ok((row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
+        for (rowid, parent, fkid) in violations {
+            let Some(rowid) = rowid else { continue };
+            let column_at_row = |column: &str| -> Result<Option<Value>> {
+                let sql = format!(
+                    "SELECT {} FROM {} WHERE rowid = ?",
+                    quote(column),
+                    quote(table)
+                );
+                let found = tx.query_bound(
+                    &sql,
+                    |binder| binder.bind(crate::value::ValueRef::Int(rowid)),
+                    |row| row.value(0).map(|v| v.to_owned()),
+                )?;
+                Ok(found.into_iter().next())
             };
-            let Some(pk) = column_at_row(&table, meta.pk_field().column)? else {
-                return Ok(None);
+            let columns: Vec<(i64, String)> = tx.query(
+                &format!("PRAGMA foreign_key_list({})", quote(table)),
+                [],
+                |row| Ok((row.get(0)?, row.get(3)?)),
+            )?;
+            let Some((_, column)) = columns.into_iter().find(|(id, _)| *id == fkid) else {
+                continue;
             };
-            return Ok(record(meta, &pk).map(|index| Error::Fixture {
+            // The record is the row's own (a model's table) or the one whose relation wrote the
+            // join row; the field, the key's or the relation's.
+            let (owner, field) = match relation {
+                None => {
+                    let Some(field) = meta.fields.iter().find(|f| f.column == column) else {
+                        continue;
+                    };
+                    (column_at_row(meta.pk_field().column)?, field.name)
+                }
+                Some(relation) => (column_at_row(relation.source_column())?, relation.name),
+            };
+            let Some(owner) = owner else { continue };
+            let Some(index) = saved
+                .iter()
+                .find(|(_, m, key)| std::ptr::eq(*m, meta) && *key == owner)
+                .map(|(index, _, _)| *index)
+            else {
+                continue;
+            };
+            let key = column_at_row(&column)?.unwrap_or(Value::Null);
+            return Ok(Some(Error::Fixture {
                 index,
                 model: Some(meta.label.to_owned()),
-                field: Some(field.name.to_owned()),
-                reason,
+                field: Some(field.to_owned()),
+                reason: format!("points at a row of `{parent}` whose key {key} does not exist"),
             }));
-        }
-        for relation in dumped_relations(meta) {
-            if relation.table().eq_ignore_ascii_case(&table) {
-                let Some(source) = column_at_row(&table, relation.source_column())? else {
-                    return Ok(None);
-                };
-                return Ok(record(meta, &source).map(|index| Error::Fixture {
-                    index,
-                    model: Some(meta.label.to_owned()),
-                    field: Some(relation.name.to_owned()),
-                    reason,
-                }));
-            }
         }
     }
     Ok(None)
