@@ -128,8 +128,9 @@ struct Outcome {
 
 /// Sorts a failed write: SQLite's lock held past the busy timeout is the one expected failure.
 fn failed(out: &mut Outcome, what: &str, error: clarion::Error) {
+    let busy = matches!(error, clarion::Error::Busy { .. });
     let text = format!("{what}: {error}");
-    if text.contains("database is locked") {
+    if busy {
         out.busy.push(text);
     } else {
         out.errors.push(text);
@@ -394,5 +395,65 @@ fn writers_receivers_and_senders_at_once_lose_nothing_and_never_deadlock() {
         saves.len(),
         windows.len(),
         busy.len()
+    );
+}
+
+#[test]
+fn a_writer_kept_waiting_past_the_busy_timeout_gets_a_clear_error_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("clarion-busy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let alias = "busy";
+    db::register(Database::open_as(alias, &format!("sqlite://{}", path.display())).unwrap());
+    clarion::migrate_using(alias).unwrap();
+
+    // Another thread takes the write lock and keeps it past the timeout.
+    let (locked, wait) = mpsc::channel();
+    let holder = thread::spawn(move || {
+        db::atomic_using(alias, |_| {
+            Item {
+                id: None,
+                name: "holder".into(),
+                seq: 0,
+            }
+            .save_with(SaveOptions::new().using(alias))?;
+            locked.send(()).unwrap();
+            thread::sleep(db::BUSY_TIMEOUT + Duration::from_secs(1));
+            Ok(())
+        })
+    });
+    wait.recv().unwrap();
+    let began = Instant::now();
+    let error = Item {
+        id: None,
+        name: "waiter".into(),
+        seq: 0,
+    }
+    .save_with(SaveOptions::new().using(alias))
+    .unwrap_err();
+    let waited = began.elapsed();
+    holder.join().unwrap().unwrap();
+
+    assert!(matches!(error, clarion::Error::Busy { .. }), "{error:?}");
+    assert!(error.to_string().contains("retry later"), "{error}");
+    // It retried for the whole timeout, and not much longer.
+    assert!(
+        waited >= db::BUSY_TIMEOUT - Duration::from_millis(100)
+            && waited < db::BUSY_TIMEOUT + Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    let names: Vec<String> = Item::objects()
+        .using(alias)
+        .all()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    assert_eq!(names, ["holder"], "the refused write left nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "reliability: a writer refused after waiting {waited:?} for the lock (timeout {:?}): {error}",
+        db::BUSY_TIMEOUT
     );
 }

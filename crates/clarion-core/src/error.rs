@@ -162,6 +162,21 @@ pub enum Error {
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// Another connection held the database's write lock for longer than
+    /// [`BUSY_TIMEOUT`](crate::db::BUSY_TIMEOUT), during which the statement kept retrying
+    /// (SQLite's "database is locked"). Nothing of the failed statement was written; retry
+    /// later, or keep transactions that write short (Django: `OperationalError`).
+    #[error(
+        "the database is locked by another connection and stayed locked for {} s: {detail}; \
+         retry later, or shorten the transactions that hold the lock",
+        crate::db::BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        /// The database's own message.
+        detail: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// Any other error reported by the database or its driver (Django: `DatabaseError`).
     #[error("database error: {source}")]
     Database {

@@ -43,6 +43,20 @@ impl From<rusqlite::Error> for Error {
                 source: Box::new(error),
             };
         }
+        // The busy handler retried for the whole timeout (or could not wait at all).
+        if matches!(
+            code.code,
+            ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked
+        ) {
+            return Error::Busy {
+                detail: if message.is_empty() {
+                    code.to_string()
+                } else {
+                    message
+                },
+                source: Box::new(error),
+            };
+        }
         // A missing table is a plain SQLITE_ERROR; only the message tells it apart.
         if let Some(table) = message.strip_prefix("no such table: ") {
             let table = table.strip_prefix("main.").unwrap_or(table).to_owned();
