@@ -150,7 +150,7 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
                     meta: relation,
                     instance: &mut *instance,
                     reverse: false,
-                    using: using.into(),
+                    using,
                 }
                 .set(keys, true)
                 .map_err(|error| match error {

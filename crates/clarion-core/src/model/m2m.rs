@@ -3,7 +3,6 @@
 //!
 //! [`m2m_changed`]: super::signals::m2m_changed
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -338,15 +337,15 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
                 meta,
                 instance,
                 reverse,
-                using: Cow::Borrowed(db::DEFAULT_ALIAS_STATIC),
+                using: db::DEFAULT_ALIAS_STATIC,
             },
             _models: PhantomData,
         }
     }
 
     /// Works on the database registered as `alias` (Django's `db_manager`).
-    pub fn using(mut self, alias: &str) -> Self {
-        self.relation.using = Cow::Owned(alias.to_owned());
+    pub fn using(mut self, alias: &'a str) -> Self {
+        self.relation.using = alias;
         self
     }
 
@@ -400,8 +399,8 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
     pub fn set_with_clear<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
         let keys = keys_of(objects)?;
         let relation = &mut self.relation;
-        let using = relation.using.clone();
-        in_transaction(&using, |_| {
+        let using = relation.using;
+        in_transaction(using, |_| {
             relation.clear(false)?;
             relation.add(keys, false)
         })
@@ -411,9 +410,9 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
     /// transaction; returns it with its key.
     pub fn create(&mut self, mut object: O) -> Result<O> {
         let relation = &mut self.relation;
-        let using = relation.using.clone();
-        in_transaction(&using, |_| {
-            object.save_with(super::SaveOptions::new().using(&using))?;
+        let using = relation.using;
+        in_transaction(using, |_| {
+            object.save_with(super::SaveOptions::new().using(using))?;
             relation.add(vec![object.pk()], false)?;
             Ok(())
         })?;
@@ -426,7 +425,7 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
         let own = self.relation.own_key()?;
         let (own_column, other_column) = self.relation.columns();
         Ok(QuerySet::new()
-            .using(self.relation.using.clone().into_owned())
+            .using(self.relation.using.to_owned())
             .filter(Filter::pk_in_join(
                 O::META.pk,
                 self.relation.meta.table(),
@@ -438,8 +437,8 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
 
     /// The keys of the related rows, in ascending order.
     pub fn keys(&self) -> Result<Vec<Value>> {
-        let using = self.relation.using.clone();
-        db::read_using(&using, |tx| self.relation.related(tx))
+        let using = self.relation.using;
+        db::read_using(using, |tx| self.relation.related(tx))
     }
 }
 
@@ -472,7 +471,7 @@ pub(crate) struct Relation<'a> {
     pub(crate) meta: &'static ManyToManyMeta,
     pub(crate) instance: &'a mut dyn Instance,
     pub(crate) reverse: bool,
-    pub(crate) using: Cow<'a, str>,
+    pub(crate) using: &'a str,
 }
 
 impl Relation<'_> {
@@ -531,7 +530,7 @@ impl Relation<'_> {
             model,
             pk_set,
             relation: self.meta,
-            using: &self.using,
+            using: self.using,
             raw,
             tx,
         };
@@ -553,8 +552,8 @@ impl Relation<'_> {
         if keys.is_empty() {
             return Ok(());
         }
-        let using = self.using.clone();
-        in_transaction(&using, |tx| {
+        let using = self.using;
+        in_transaction(using, |tx| {
             let own = self.own_key()?;
             let mut missing: PkSet = keys.into_iter().collect();
             let statements = self.statements();
@@ -585,7 +584,7 @@ impl Relation<'_> {
                     let model = registration((through.model)())?;
                     for key in &missing {
                         let values = self.through_values(through, &own, key)?;
-                        model.save_values(values, &self.using, raw)?;
+                        model.save_values(values, self.using, raw)?;
                     }
                 }
                 None => {
@@ -608,8 +607,8 @@ impl Relation<'_> {
         if keys.is_empty() {
             return Ok(());
         }
-        let using = self.using.clone();
-        in_transaction(&using, |tx| {
+        let using = self.using;
+        in_transaction(using, |tx| {
             let own = self.own_key()?;
             let keys: PkSet = keys.into_iter().collect();
             let keys = self
@@ -647,8 +646,8 @@ impl Relation<'_> {
     }
 
     pub(crate) fn clear(&mut self, raw: bool) -> Result<()> {
-        let using = self.using.clone();
-        in_transaction(&using, |tx| {
+        let using = self.using;
+        in_transaction(using, |tx| {
             let own = self.own_key()?;
             self.send(tx, M2mAction::PreClear, None, raw)?;
             if let Some(through) = self.meta.through {
@@ -719,7 +718,7 @@ impl Relation<'_> {
             tx,
             meta.fields[own_field].column,
             std::slice::from_ref(own),
-            &self.using,
+            self.using,
         )?;
         if let Some(keys) = keys {
             let other = meta.fields[other_field].name;
@@ -737,15 +736,15 @@ impl Relation<'_> {
             meta,
             model.sender(),
             tx,
-            &self.using,
+            self.using,
             &super::DeleteOrigin::QuerySet(meta.label),
         )?;
         Ok(())
     }
 
     pub(crate) fn set(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
-        let using = self.using.clone();
-        in_transaction(&using, |tx| {
+        let using = self.using;
+        in_transaction(using, |tx| {
             let mut old: PkSet = self.related(tx)?.into_iter().collect();
             let mut new = Vec::new();
             for key in keys {
