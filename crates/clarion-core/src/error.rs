@@ -177,6 +177,44 @@ pub enum Error {
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// PostgreSQL could not serialize this transaction with a concurrent one (SQLSTATE `40001`,
+    /// a serialization failure, or `40P01`, a deadlock) and rolled it back. Nothing of it was
+    /// written; run the whole transaction again (Django: `OperationalError`).
+    #[error(
+        "the transaction conflicted with a concurrent one and was rolled back: {detail}; run it again"
+    )]
+    Serialization {
+        /// The server's own message.
+        detail: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The connection to the database server was lost (the server closed it, restarted, or an
+    /// administrator terminated the session). The transaction it carried was not committed; the
+    /// pool replaces the connection, so the next operation gets a fresh one.
+    #[error(
+        "the connection to the database was lost: {detail}; nothing of the open transaction was committed"
+    )]
+    ConnectionLost {
+        /// What the driver or the server said.
+        detail: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// An API that only one backend offers was called on a database of another
+    /// ([`Transaction::execute`](crate::db::Transaction::execute) and its siblings take
+    /// `rusqlite` parameters and rows, so they serve SQLite only; use
+    /// [`Transaction::execute_values`](crate::db::Transaction::execute_values) and
+    /// [`Transaction::query_values`](crate::db::Transaction::query_values) on both).
+    #[error("`{api}` is not available on a {backend} database{}", .hint.map(|h| format!("; {h}")).unwrap_or_default())]
+    WrongBackend {
+        /// The method called.
+        api: &'static str,
+        /// The backend of the database it was called on.
+        backend: crate::db::Backend,
+        /// What to use instead.
+        hint: Option<&'static str>,
+    },
     /// Any other error reported by the database or its driver (Django: `DatabaseError`).
     #[error("database error: {source}")]
     Database {

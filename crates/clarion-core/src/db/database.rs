@@ -9,8 +9,10 @@ use std::time::Duration;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 
+use super::Backend;
+use super::connection::{Connection, ConnectionCreated, connection_created};
 use super::transaction::{self, Transaction};
-use crate::{Error, Result};
+use crate::{Error, Result, Sender};
 
 /// The alias of the database that [`atomic`](super::atomic) and [`default`] use, as in Django.
 pub const DEFAULT_ALIAS: &str = "default";
@@ -42,8 +44,15 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// | `sqlite://app.db`, `sqlite:app.db` | the file `app.db`, relative to the working directory, created if missing |
 /// | `sqlite:///var/lib/app.db` | an absolute path |
 /// | `sqlite::memory:`, `sqlite://:memory:` | a private in-memory database |
+/// | `postgres://user:password@host:5432/dbname`, `postgresql://…` | a PostgreSQL database (feature `postgres`) |
 ///
-/// Every connection runs with `PRAGMA foreign_keys = ON` and a [`BUSY_TIMEOUT`].
+/// Every SQLite connection runs with `PRAGMA foreign_keys = ON` and a [`BUSY_TIMEOUT`].
+///
+/// **PostgreSQL** databases are served by a pool of up to [`POSTGRES_POOL_SIZE`] connections
+/// (`r2d2`), each checked with an empty query when it is taken from the pool, so a connection
+/// the server dropped is replaced instead of failing the next transaction. The URL takes the
+/// `postgres` crate's options (`?connect_timeout=5&application_name=web`); TLS is not supported.
+/// See `docs/databases.md`.
 ///
 /// **In-memory databases** are served by a pool of exactly one connection, so every transaction
 /// sees the same data; a second thread asking for it waits (up to [`BUSY_TIMEOUT`]) until the
@@ -56,11 +65,28 @@ pub struct Database {
     inner: Arc<Inner>,
 }
 
+/// How many connections the pool of a PostgreSQL database holds at most. Django opens one per
+/// thread; a pool shared by the threads of a process serves the same load with fewer.
+pub const POSTGRES_POOL_SIZE: u32 = 10;
+
 struct Inner {
     id: u64,
     alias: String,
     url: String,
-    pool: Pool<SqliteConnectionManager>,
+    pool: Pools,
+}
+
+enum Pools {
+    Sqlite(Pool<SqliteConnectionManager>),
+    #[cfg(feature = "postgres")]
+    Postgres(Pool<super::postgres::Manager>),
+}
+
+/// A connection taken from a database's pool.
+pub(crate) enum Pooled {
+    Sqlite(r2d2::PooledConnection<SqliteConnectionManager>),
+    #[cfg(feature = "postgres")]
+    Postgres(r2d2::PooledConnection<super::postgres::Manager>),
 }
 
 impl Database {
@@ -76,17 +102,28 @@ impl Database {
     pub fn open_as(alias: impl Into<String>, url: &str) -> Result<Database> {
         let alias = alias.into();
         let target = parse_url(url)?;
+        #[cfg(feature = "postgres")]
+        if let Target::Postgres(config) = target {
+            return Ok(Database::postgres(alias, url, config));
+        }
         let memory = matches!(target, Target::Memory);
+        let created_alias = alias.clone();
         let manager = match target {
             // Not `SqliteConnectionManager::memory()`: that opens a shared-cache database, whose
             // table locks make every statement about 40% slower. The pool's one connection never
             // closes, so a private `:memory:` database lives exactly as long as the pool.
             Target::Memory => SqliteConnectionManager::file(":memory:"),
             Target::File(path) => SqliteConnectionManager::file(path),
+            #[cfg(feature = "postgres")]
+            Target::Postgres(_) => unreachable!("opened above"),
         }
-        .with_init(|conn| {
+        .with_init(move |conn| {
             conn.busy_timeout(BUSY_TIMEOUT)?;
-            conn.execute_batch("PRAGMA foreign_keys = ON;")
+            conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+            send_connection_created(&created_alias, Connection::sqlite(conn)).map_err(|error| {
+                // The pool's init hook speaks rusqlite's error type.
+                rusqlite::Error::ToSqlConversionFailure(Box::new(error))
+            })
         });
         if !memory {
             // Open one connection up front: a bad path fails here, at once, with SQLite's
@@ -114,10 +151,39 @@ impl Database {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 alias,
                 url: url.to_owned(),
-                pool,
+                pool: Pools::Sqlite(pool),
             }),
         };
         Ok(database)
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres(alias: String, url: &str, config: postgres::Config) -> Database {
+        let manager = super::postgres::Manager::new(config, alias.clone());
+        // No connection is opened here: a server that is down fails the first operation (with
+        // the driver's reason, after the pool's timeout) rather than the program's start-up.
+        let pool = Pool::builder()
+            .max_size(POSTGRES_POOL_SIZE)
+            .min_idle(Some(0))
+            .connection_timeout(BUSY_TIMEOUT)
+            .build_unchecked(manager);
+        Database {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                alias,
+                url: url.to_owned(),
+                pool: Pools::Postgres(pool),
+            }),
+        }
+    }
+
+    /// The engine this database runs on.
+    pub fn backend(&self) -> Backend {
+        match self.inner.pool {
+            Pools::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// The alias this database was opened under.
@@ -140,10 +206,15 @@ impl Database {
         self.inner.id
     }
 
-    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
-        self.inner.pool.get().map_err(|error| Error::Pool {
+    pub(crate) fn connection(&self) -> Result<Pooled> {
+        let failed = |error: r2d2::Error| Error::Pool {
             alias: self.inner.alias.clone(),
             source: Box::new(error),
+        };
+        Ok(match &self.inner.pool {
+            Pools::Sqlite(pool) => Pooled::Sqlite(pool.get().map_err(failed)?),
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(pool) => Pooled::Postgres(pool.get().map_err(failed)?),
         })
     }
 }
@@ -153,6 +224,7 @@ impl fmt::Debug for Database {
         f.debug_struct("Database")
             .field("alias", &self.inner.alias)
             .field("url", &self.inner.url)
+            .field("backend", &self.backend())
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +232,23 @@ impl fmt::Debug for Database {
 enum Target {
     Memory,
     File(String),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Config),
+}
+
+/// Sends [`connection_created`] for a connection a pool just opened.
+pub(crate) fn send_connection_created(alias: &str, connection: Connection<'_>) -> Result<()> {
+    let backend = connection.backend();
+    connection_created
+        .send(
+            Sender::of::<Backend>(),
+            &mut ConnectionCreated {
+                using: alias,
+                backend,
+                connection,
+            },
+        )
+        .map(drop)
 }
 
 fn parse_url(url: &str) -> Result<Target> {
@@ -167,9 +256,17 @@ fn parse_url(url: &str) -> Result<Target> {
         url: url.to_owned(),
         reason,
     };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Target::Postgres(super::postgres::config(url)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(invalid(
+            "PostgreSQL needs clarion's `postgres` feature: `clarion = { version = \"…\", features = [\"postgres\"] }`",
+        ));
+    }
     let Some(rest) = url.strip_prefix("sqlite:") else {
         return Err(invalid(
-            "only SQLite is supported: `sqlite://path/to/file.db` or `sqlite::memory:`",
+            "a database URL starts with `sqlite:` (`sqlite://path/to/file.db`, `sqlite::memory:`) or `postgres://`",
         ));
     };
     let path = rest.strip_prefix("//").unwrap_or(rest);

@@ -24,14 +24,22 @@
 //!
 //! Nesting, savepoints and `on_commit` are described on [`atomic`] and in `docs/transactions.md`.
 
+mod backend;
+mod connection;
 mod database;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite_error;
 mod sqlite_value;
 mod transaction;
 
+pub use backend::Backend;
+pub(crate) use backend::sqlite_placeholders;
+pub use connection::{Connection, ConnectionCreated, connection_created};
 pub(crate) use database::DEFAULT_ALIAS_STATIC;
 pub use database::{
-    BUSY_TIMEOUT, DEFAULT_ALIAS, Database, database, default, register, registered_aliases,
+    BUSY_TIMEOUT, DEFAULT_ALIAS, Database, POSTGRES_POOL_SIZE, database, default, register,
+    registered_aliases,
 };
 pub(crate) use transaction::{Binder, read_using};
 pub use transaction::{Transaction, atomic, atomic_using, current_transaction};

@@ -10,13 +10,16 @@ use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Params, Row};
 
-use super::database::{self, DEFAULT_ALIAS, Database};
-use crate::value::ValueRef;
+use super::Backend;
+use super::database::{self, DEFAULT_ALIAS, Database, Pooled};
+#[cfg(feature = "postgres")]
+use super::postgres::{Param, PgConn, PgRow};
+use crate::value::{Value, ValueRef};
 use crate::{Error, Result};
 
 type Callback = Box<dyn FnOnce() -> Result<()> + Send + 'static>;
 
-type Conn = PooledConnection<SqliteConnectionManager>;
+type SqliteConn = PooledConnection<SqliteConnectionManager>;
 
 /// How many statements a transaction keeps prepared outside `rusqlite`'s statement cache.
 const HOT_STATEMENTS: usize = 16;
@@ -34,13 +37,29 @@ struct HotStatement<'c> {
 type Hot<'c> = RefCell<Vec<HotStatement<'c>>>;
 
 self_cell::self_cell! {
-    /// The connection of an open transaction and the statements held prepared on it, which
-    /// borrow it and are finalized before it goes back to the pool.
-    struct Held {
-        owner: Conn,
+    /// The SQLite connection of an open transaction and the statements held prepared on it,
+    /// which borrow it and are finalized before it goes back to the pool.
+    struct SqliteHeld {
+        owner: SqliteConn,
         #[not_covariant]
         dependent: Hot,
     }
+}
+
+/// The connection of an open transaction.
+enum Held {
+    Sqlite(SqliteHeld),
+    #[cfg(feature = "postgres")]
+    Postgres(PgHeld),
+}
+
+/// The PostgreSQL connection of an open transaction. The driver's calls take `&mut`; the
+/// transaction is used through shared handles on one thread, hence the `RefCell`.
+#[cfg(feature = "postgres")]
+struct PgHeld {
+    conn: RefCell<PooledConnection<super::postgres::Manager>>,
+    /// Rows changed by the statements of this transaction (SQLite counts them itself).
+    changes: Cell<u64>,
 }
 
 /// The outermost transaction a thread has open on one database, shared by every level nested in
@@ -48,6 +67,7 @@ self_cell::self_cell! {
 struct State {
     database_id: u64,
     alias: String,
+    backend: Backend,
     /// Whether `alias` is [`DEFAULT_ALIAS`]: most saves name the default database by that very
     /// constant, and this spares them reading the alias's bytes (see [`State::is_on`]).
     is_default: bool,
@@ -121,21 +141,111 @@ impl Transaction {
         self.level
     }
 
+    /// The engine of the database this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.state.backend
+    }
+
+    /// Executes one statement with bound values and returns the number of rows it changed, on
+    /// either backend. Placeholders are written `$1, $2, …` (PostgreSQL's form; on SQLite they
+    /// are rewritten to `?1, ?2, …`); each value is converted to the type the database expects.
+    ///
+    /// ```
+    /// use clarion::db::{self, Database};
+    /// use clarion::Value;
+    ///
+    /// db::register(Database::open_as("values_doc", "sqlite::memory:")?);
+    /// let count = db::atomic_using("values_doc", |tx| {
+    ///     tx.execute_batch("CREATE TABLE tag (name TEXT PRIMARY KEY, uses BIGINT NOT NULL)")?;
+    ///     tx.execute_values("INSERT INTO tag VALUES ($1, $2)", &["rust".into(), 3.into()])?;
+    ///     tx.query_values("SELECT uses FROM tag WHERE name = $1", &["rust".into()])
+    /// })?;
+    /// assert_eq!(count, vec![vec![Value::Int(3)]]);
+    /// # Ok::<(), clarion::Error>(())
+    /// ```
+    pub fn execute_values(&self, sql: &str, params: &[Value]) -> Result<usize> {
+        self.run_user(|conn| match conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(&super::sqlite_placeholders(sql))?;
+                for (i, value) in params.iter().enumerate() {
+                    statement.raw_bind_parameter(i + 1, value.as_ref())?;
+                }
+                Ok(statement.raw_execute()?)
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(held) => {
+                let params: Vec<Param> = params.iter().map(|v| Param::new(v.as_ref())).collect();
+                held.execute(|pg| pg.prepare_cached(sql), &params)
+            }
+        })
+    }
+
+    /// Runs a query with bound values and returns every row as values, on either backend
+    /// (placeholders as in [`execute_values`](Transaction::execute_values)).
+    pub fn query_values(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        self.run_user(|conn| {
+            let read = |row: &dyn crate::model::Row, columns: usize| {
+                (0..columns)
+                    .map(|i| row.value(i).map(|v| v.to_owned()))
+                    .collect::<Result<Vec<Value>>>()
+            };
+            match conn {
+                Conn::Sqlite(conn) => {
+                    let mut statement = conn.prepare_cached(&super::sqlite_placeholders(sql))?;
+                    for (i, value) in params.iter().enumerate() {
+                        statement.raw_bind_parameter(i + 1, value.as_ref())?;
+                    }
+                    let columns = statement.column_count();
+                    let mut rows = statement.raw_query();
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        out.push(read(&super::sqlite_value::SqliteRow(row), columns)?);
+                    }
+                    Ok(out)
+                }
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(held) => {
+                    let params: Vec<Param> =
+                        params.iter().map(|v| Param::new(v.as_ref())).collect();
+                    let rows = held.rows(|pg| pg.prepare_cached(sql), &params)?;
+                    rows.iter()
+                        .map(|row| read(&PgRow(row), row.len()))
+                        .collect()
+                }
+            }
+        })
+    }
+
     /// Executes one statement with bound `params` (`()`, a tuple, or [`params!`](super::params))
-    /// and returns the number of rows it changed.
+    /// and returns the number of rows it changed. SQLite only: the parameters and rows are
+    /// `rusqlite`'s (see [`execute_values`](Transaction::execute_values) for both backends).
     ///
     /// The statement is prepared once per connection and cached, so running the same SQL again
     /// costs no parsing.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
-        self.run_user_sql(|conn| Ok(conn.prepare_cached(sql)?.execute(params)?))
+        self.run_user_sql("Transaction::execute", |conn| {
+            Ok(conn.prepare_cached(sql)?.execute(params)?)
+        })
     }
 
-    /// Executes several `;`-separated statements that take no parameters, such as a schema.
+    /// Executes several `;`-separated statements that take no parameters, such as a schema, on
+    /// either backend.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        self.run_user_sql(|conn| Ok(conn.execute_batch(sql)?))
+        self.run_user(|conn| match conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(held) => {
+                let mut pg = held.conn.borrow_mut();
+                let outcome = pg.client.batch_execute(sql);
+                // The schema may have changed under the cached statements.
+                pg.forget_statements();
+                Ok(outcome?)
+            }
+        })
     }
 
-    /// Runs a query expected to return at least one row and maps the first with `f`.
+    /// Runs a query expected to return at least one row and maps the first with `f`. SQLite
+    /// only (see [`query_values`](Transaction::query_values) for both backends).
     ///
     /// No row is an [`Error::Database`] wrapping `rusqlite::Error::QueryReturnedNoRows`.
     pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
@@ -143,16 +253,19 @@ impl Transaction {
         P: Params,
         F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     {
-        self.run_user_sql(|conn| Ok(conn.prepare_cached(sql)?.query_row(params, f)?))
+        self.run_user_sql("Transaction::query_row", |conn| {
+            Ok(conn.prepare_cached(sql)?.query_row(params, f)?)
+        })
     }
 
-    /// Runs a query and maps every row with `f`.
+    /// Runs a query and maps every row with `f`. SQLite only (see
+    /// [`query_values`](Transaction::query_values) for both backends).
     pub fn query<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<Vec<T>>
     where
         P: Params,
         F: FnMut(&Row<'_>) -> rusqlite::Result<T>,
     {
-        self.run_user_sql(|conn| {
+        self.run_user_sql("Transaction::query", |conn| {
             let mut statement = conn.prepare_cached(sql)?;
             let rows = statement.query_map(params, f)?;
             Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
@@ -166,10 +279,17 @@ impl Transaction {
         sql: &str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<usize> {
-        self.run(|conn| {
-            let mut statement = conn.prepare_cached(sql)?;
-            bind_all(&mut statement, bind)?;
-            Ok(statement.raw_execute()?)
+        self.run(|conn| match conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                bind_all(&mut statement, bind)?;
+                Ok(statement.raw_execute()?)
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(held) => {
+                let params = pg_params(bind)?;
+                held.execute(|pg| pg.prepare_cached(sql), &params)
+            }
         })
     }
 
@@ -180,22 +300,31 @@ impl Transaction {
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
         mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.run(|conn| {
-            let mut statement = conn.prepare_cached(sql)?;
-            bind_all(&mut statement, bind)?;
-            let mut rows = statement.raw_query();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(read(&super::sqlite_value::SqliteRow(row))?);
+        self.run(|conn| match conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                bind_all(&mut statement, bind)?;
+                let mut rows = statement.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(read(&super::sqlite_value::SqliteRow(row))?);
+                }
+                Ok(out)
             }
-            Ok(out)
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(held) => {
+                let params = pg_params(bind)?;
+                held.query(|pg| pg.prepare_cached(sql), &params, read)
+            }
         })
     }
 
     /// The rowid of the last row inserted on this connection (the `id` of an auto-increment
-    /// primary key).
+    /// primary key). SQLite only: on PostgreSQL, `INSERT … RETURNING` gives the key.
     pub fn last_insert_rowid(&self) -> Result<i64> {
-        Ok(self.connection()?.last_insert_rowid())
+        self.run_user_sql("Transaction::last_insert_rowid", |conn| {
+            Ok(conn.last_insert_rowid())
+        })
     }
 
     /// Runs `f` once the outermost transaction has committed (Django's
@@ -224,34 +353,77 @@ impl Transaction {
         self.state.on_commit.borrow_mut().push(Box::new(f));
     }
 
-    /// The connection, if this level is still open and SQLite has not left the transaction
-    /// (see [`State::ended`]): running a statement then would write outside any transaction.
-    fn connection(&self) -> Result<Ref<'_, Conn>> {
-        Ok(Ref::map(self.held()?, Held::borrow_owner))
-    }
-
     /// Runs statements the crate itself built (a model's or a query set's), which cannot end
     /// the transaction unless they fail.
-    fn run<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
-        let conn = self.connection()?;
-        let outcome = f(&conn);
-        if outcome.is_err() {
-            self.note_if_ended(&conn);
+    fn run<T>(&self, f: impl FnOnce(Conn<'_>) -> Result<T>) -> Result<T> {
+        let held = self.held()?;
+        let outcome = f(held.conn());
+        if let Err(error) = &outcome {
+            self.note_failure(&held, error);
         }
         outcome
     }
 
     /// Runs SQL the caller wrote, which may end the transaction whether or not it fails.
-    fn run_user_sql<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
-        let conn = self.connection()?;
-        let outcome = f(&conn);
-        self.note_if_ended(&conn);
+    fn run_user<T>(&self, f: impl FnOnce(Conn<'_>) -> Result<T>) -> Result<T> {
+        let held = self.held()?;
+        let outcome = f(held.conn());
+        match &outcome {
+            Err(error) => self.note_failure(&held, error),
+            Ok(_) => self.note_if_ended(&held),
+        }
         outcome
     }
 
-    /// Records that SQLite is back in autocommit mode while this transaction is open.
-    fn note_if_ended(&self, conn: &rusqlite::Connection) {
-        if conn.is_autocommit() {
+    /// Runs SQL the caller wrote through an API that only SQLite offers.
+    fn run_user_sql<T>(
+        &self,
+        api: &'static str,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
+        self.run_user(|conn| match conn {
+            Conn::Sqlite(conn) => f(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => Err(Error::WrongBackend {
+                api,
+                backend: Backend::Postgres,
+                hint: Some(
+                    "use `execute_values`/`query_values`, which take `$1`-style placeholders on both backends",
+                ),
+            }),
+        })
+    }
+
+    /// Records what a failed statement did to the transaction: SQLite may have rolled it back on
+    /// its own; a PostgreSQL transaction is aborted by any error the server reports, and only a
+    /// rollback (of the whole transaction, or to the savepoint of the innermost level) makes it
+    /// usable again, so the innermost open level is marked to be rolled back.
+    #[cold]
+    fn note_failure(&self, held: &Held, error: &Error) {
+        self.note_if_ended(held);
+        #[cfg(feature = "postgres")]
+        if matches!(held, Held::Postgres(_)) && super::postgres::aborts_transaction(error) {
+            let mut rollback_only = self.state.rollback_only.borrow_mut();
+            if rollback_only.is_none() {
+                *rollback_only = Some((self.state.depth.get(), error.to_string()));
+            }
+        }
+        #[cfg(not(feature = "postgres"))]
+        let _ = error;
+    }
+
+    /// Records that the database left the transaction while it is open: SQLite is back in
+    /// autocommit mode, or the PostgreSQL connection is gone.
+    fn note_if_ended(&self, held: &Held) {
+        let ended = match held {
+            Held::Sqlite(held) => held.borrow_owner().is_autocommit(),
+            #[cfg(feature = "postgres")]
+            Held::Postgres(held) => held
+                .conn
+                .try_borrow()
+                .is_ok_and(|conn| conn.client.is_closed()),
+        };
+        if ended {
             self.state.ended.set(true);
         }
     }
@@ -280,7 +452,20 @@ impl Transaction {
         sql: &'static str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<usize> {
-        self.insert_static(sql, bind).map(|(rows, _)| rows)
+        #[cfg(feature = "postgres")]
+        if self.state.backend == Backend::Postgres {
+            return self.run(|conn| {
+                let Conn::Postgres(held) = conn else {
+                    unreachable!("the backend was checked")
+                };
+                let params = pg_params(bind)?;
+                held.execute(|pg| pg.prepare_static(sql), &params)
+            });
+        }
+        self.with_static(sql, |_, statement, failed| {
+            bind_all(statement, bind)?;
+            statement.raw_execute().map_err(failed)
+        })
     }
 
     /// As [`execute_static`](Transaction::execute_static), also returning the rowid of the last
@@ -290,6 +475,22 @@ impl Transaction {
         sql: &'static str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<(usize, i64)> {
+        #[cfg(feature = "postgres")]
+        if self.state.backend == Backend::Postgres {
+            // PostgreSQL's `INSERT … RETURNING` key.
+            let keys = self.query_static(sql, bind, |row| match row.value(0)? {
+                ValueRef::Int(key) => Ok(key),
+                other => Err(Error::msg(format!("the database returned the key {other}"))),
+            })?;
+            let key = keys
+                .first()
+                .copied()
+                .ok_or_else(|| Error::msg("the database returned no key for the insert"))?;
+            if let Held::Postgres(held) = &*self.held()? {
+                held.changes.set(held.changes.get() + 1);
+            }
+            return Ok((1, key));
+        }
         self.with_static(sql, |conn, statement, failed| {
             bind_all(statement, bind)?;
             let rows = statement.raw_execute().map_err(failed)?;
@@ -305,6 +506,16 @@ impl Transaction {
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
         mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
     ) -> Result<Vec<T>> {
+        #[cfg(feature = "postgres")]
+        if self.state.backend == Backend::Postgres {
+            return self.run(|conn| {
+                let Conn::Postgres(held) = conn else {
+                    unreachable!("the backend was checked")
+                };
+                let params = pg_params(bind)?;
+                held.query(|pg| pg.prepare_static(sql), &params, read)
+            });
+        }
         self.with_static(sql, |_, statement, failed| {
             bind_all(statement, bind)?;
             let mut rows = statement.raw_query();
@@ -329,6 +540,13 @@ impl Transaction {
         ) -> Result<T>,
     ) -> Result<T> {
         let held = self.held()?;
+        let held = match &*held {
+            Held::Sqlite(held) => held,
+            #[cfg(feature = "postgres")]
+            Held::Postgres(_) => {
+                unreachable!("on PostgreSQL, `execute_static` and `query_static` run directly")
+            }
+        };
         held.with_dependent(|conn, hot| {
             // Only running (or preparing) a statement can end the transaction; binding cannot.
             let failed = |error| self.failed(conn, error);
@@ -364,14 +582,16 @@ impl Transaction {
     /// with it, and returns the error.
     #[cold]
     fn failed(&self, conn: &rusqlite::Connection, error: rusqlite::Error) -> Error {
-        self.note_if_ended(conn);
+        if conn.is_autocommit() {
+            self.state.ended.set(true);
+        }
         error.into()
     }
 
     /// The number of rows changed on this connection so far: a failed write that changed none
     /// leaves nothing to roll back.
     pub(crate) fn total_changes(&self) -> Result<u64> {
-        Ok(self.connection()?.total_changes())
+        Ok(self.held()?.total_changes())
     }
 
     /// Where a save joining this transaction starts: the rows changed so far and the number of
@@ -384,7 +604,7 @@ impl Transaction {
                 alias: self.state.alias.clone(),
             }
         })?;
-        let changes = conn.borrow_owner().total_changes();
+        let changes = conn.total_changes();
         Ok((changes, self.state.on_commit.borrow().len()))
     }
 
@@ -403,6 +623,91 @@ impl Transaction {
     }
 }
 
+/// The connection of an open transaction, borrowed for one statement.
+enum Conn<'h> {
+    Sqlite(&'h rusqlite::Connection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'h PgHeld),
+}
+
+impl Held {
+    fn conn(&self) -> Conn<'_> {
+        match self {
+            Held::Sqlite(held) => Conn::Sqlite(held.borrow_owner()),
+            #[cfg(feature = "postgres")]
+            Held::Postgres(held) => Conn::Postgres(held),
+        }
+    }
+
+    fn total_changes(&self) -> u64 {
+        match self {
+            Held::Sqlite(held) => held.borrow_owner().total_changes(),
+            #[cfg(feature = "postgres")]
+            Held::Postgres(held) => held.changes.get(),
+        }
+    }
+
+    /// Runs statements that take no parameters and return nothing (`BEGIN`, `SAVEPOINT`, …).
+    fn batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Held::Sqlite(held) => Ok(run_cached(held.borrow_owner(), sql)?),
+            #[cfg(feature = "postgres")]
+            Held::Postgres(held) => Ok(held.conn.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl PgHeld {
+    fn execute(
+        &self,
+        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        params: &[Param],
+    ) -> Result<usize> {
+        let mut conn = self.conn.borrow_mut();
+        let statement = prepare(&mut conn)?;
+        let rows = conn
+            .client
+            .execute(&statement, &super::postgres::refs(params))?;
+        self.changes.set(self.changes.get() + rows);
+        Ok(usize::try_from(rows).unwrap_or(usize::MAX))
+    }
+
+    fn query<T>(
+        &self,
+        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        params: &[Param],
+        mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        // Read with the connection released: reading sends `post_init`, whose receivers may
+        // run statements of their own.
+        let rows = self.rows(prepare, params)?;
+        rows.iter().map(|row| read(&PgRow(row))).collect()
+    }
+
+    fn rows(
+        &self,
+        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        params: &[Param],
+    ) -> Result<Vec<postgres::Row>> {
+        let mut conn = self.conn.borrow_mut();
+        let statement = prepare(&mut conn)?;
+        Ok(conn
+            .client
+            .query(&statement, &super::postgres::refs(params))?)
+    }
+}
+
+/// Collects the parameters `bind` passes, for PostgreSQL, which takes them all at once.
+#[cfg(feature = "postgres")]
+fn pg_params(bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>) -> Result<Vec<Param>> {
+    let mut params = Vec::new();
+    bind(&mut Binder {
+        to: BindTo::Postgres(&mut params),
+    })?;
+    Ok(params)
+}
+
 impl fmt::Debug for Transaction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transaction")
@@ -417,15 +722,27 @@ fn bind_all(
     bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
 ) -> Result<()> {
     // Every parameter is bound on every call, so the previous values need no clearing.
-    bind(&mut Binder { statement, next: 1 })
+    bind(&mut Binder {
+        to: BindTo::Sqlite { statement, next: 1 },
+    })
 }
 
 /// Binds a statement's parameters, in order: what the `bind` closures of
 /// [`Transaction::execute_bound`] and its siblings are given. A concrete type rather than a
 /// `dyn FnMut`, so that binding a model's fields compiles to straight-line calls.
 pub(crate) struct Binder<'s, 'c> {
-    statement: &'s mut rusqlite::Statement<'c>,
-    next: usize,
+    to: BindTo<'s, 'c>,
+}
+
+enum BindTo<'s, 'c> {
+    /// Straight into the statement, by number.
+    Sqlite {
+        statement: &'s mut rusqlite::Statement<'c>,
+        next: usize,
+    },
+    /// Collected, to be converted to the types the server expects when the statement runs.
+    #[cfg(feature = "postgres")]
+    Postgres(&'s mut Vec<Param>),
 }
 
 impl Binder<'_, '_> {
@@ -435,34 +752,54 @@ impl Binder<'_, '_> {
     /// value is known at compile time and the `match` disappears: the common kinds then bind
     /// through a direct call with their own type.
     #[inline(always)]
+    #[allow(irrefutable_let_patterns)] // without the `postgres` feature
     pub(crate) fn bind(&mut self, value: ValueRef<'_>) -> Result<()> {
+        let BindTo::Sqlite { statement, next } = &mut self.to else {
+            return self.bind_collected(value);
+        };
         match value {
-            ValueRef::Text(text) => self.bind_text(text),
-            ValueRef::Int(int) => self.bind_int(int),
-            other => self.bind_other(other),
+            ValueRef::Text(text) => bind_text(statement, next, text),
+            ValueRef::Int(int) => bind_int(statement, next, int),
+            other => bind_other(statement, next, other),
         }
     }
 
-    #[inline(never)]
-    fn bind_text(&mut self, text: &str) -> Result<()> {
-        self.statement.raw_bind_parameter(self.next, text)?;
-        self.next += 1;
-        Ok(())
+    #[cold]
+    fn bind_collected(&mut self, value: ValueRef<'_>) -> Result<()> {
+        match &mut self.to {
+            BindTo::Sqlite { .. } => unreachable!("bound directly"),
+            #[cfg(feature = "postgres")]
+            BindTo::Postgres(params) => {
+                params.push(Param::new(value));
+                Ok(())
+            }
+        }
     }
+}
 
-    #[inline(never)]
-    fn bind_int(&mut self, int: i64) -> Result<()> {
-        self.statement.raw_bind_parameter(self.next, int)?;
-        self.next += 1;
-        Ok(())
-    }
+#[inline(never)]
+fn bind_text(statement: &mut rusqlite::Statement<'_>, next: &mut usize, text: &str) -> Result<()> {
+    statement.raw_bind_parameter(*next, text)?;
+    *next += 1;
+    Ok(())
+}
 
-    #[inline(never)]
-    fn bind_other(&mut self, value: ValueRef<'_>) -> Result<()> {
-        self.statement.raw_bind_parameter(self.next, value)?;
-        self.next += 1;
-        Ok(())
-    }
+#[inline(never)]
+fn bind_int(statement: &mut rusqlite::Statement<'_>, next: &mut usize, int: i64) -> Result<()> {
+    statement.raw_bind_parameter(*next, int)?;
+    *next += 1;
+    Ok(())
+}
+
+#[inline(never)]
+fn bind_other(
+    statement: &mut rusqlite::Statement<'_>,
+    next: &mut usize,
+    value: ValueRef<'_>,
+) -> Result<()> {
+    statement.raw_bind_parameter(*next, value)?;
+    *next += 1;
+    Ok(())
 }
 
 /// Runs `f` in a transaction on the [`default`](super::default) database (Django:
@@ -570,20 +907,35 @@ fn outermost<T>(
     begin: Begin,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
-    let conn = database.connection()?;
-    if !conn.is_autocommit() {
-        // Left open by a block that could not roll back; never let it swallow this one.
-        conn.execute_batch("ROLLBACK")?;
-    }
-    conn.execute_batch(match begin {
-        Begin::Immediate => "BEGIN IMMEDIATE",
-        Begin::Deferred => "BEGIN DEFERRED",
-    })?;
+    let held = match database.connection()? {
+        Pooled::Sqlite(conn) => {
+            if !conn.is_autocommit() {
+                // Left open by a block that could not roll back; never let it swallow this one.
+                conn.execute_batch("ROLLBACK")?;
+            }
+            conn.execute_batch(match begin {
+                Begin::Immediate => "BEGIN IMMEDIATE",
+                Begin::Deferred => "BEGIN DEFERRED",
+            })?;
+            Held::Sqlite(SqliteHeld::new(conn, |_| RefCell::new(Vec::new())))
+        }
+        #[cfg(feature = "postgres")]
+        Pooled::Postgres(mut conn) => {
+            // PostgreSQL takes row locks as statements need them: there is no write lock to
+            // take up front, so both kinds of block begin alike (at READ COMMITTED, as Django).
+            conn.client.batch_execute("BEGIN")?;
+            Held::Postgres(PgHeld {
+                conn: RefCell::new(conn),
+                changes: Cell::new(0),
+            })
+        }
+    };
     let state = Rc::new(State {
         database_id: database.id(),
         alias: database.alias().to_owned(),
+        backend: database.backend(),
         is_default: database.alias() == DEFAULT_ALIAS,
-        conn: RefCell::new(Some(Held::new(conn, |_| RefCell::new(Vec::new())))),
+        conn: RefCell::new(Some(held)),
         depth: Cell::new(1),
         on_commit: RefCell::new(Vec::new()),
         rollback_only: RefCell::new(None),
@@ -598,29 +950,35 @@ fn outermost<T>(
     OPEN.with_borrow_mut(|open| open.retain(|open| !Rc::ptr_eq(open, &state)));
     state.depth.set(0);
     // Finalizes the held statements, then frees the connection from them.
-    let conn = state
+    let conn = match state
         .conn
         .borrow_mut()
         .take()
         .expect("the connection is only taken here")
-        .into_owner();
+    {
+        Held::Sqlite(held) => Ending::Sqlite(held.into_owner()),
+        #[cfg(feature = "postgres")]
+        Held::Postgres(held) => Ending::Postgres(RefCell::new(held.conn.into_inner())),
+    };
     let rollback = || {
         // The block's own error (or panic) is what the caller needs; a failed ROLLBACK (for
         // instance when SQLite already rolled back) adds nothing to it.
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = conn.batch("ROLLBACK");
     };
     if let Some((_, reason)) = state.rollback_only.take() {
         rollback();
         return rolled_back(outcome, &state.alias, reason);
     }
     match outcome {
-        Ok(Ok(_)) if conn.is_autocommit() => Err(Error::TransactionClosed {
-            alias: state.alias.clone(),
-        }),
+        Ok(Ok(_)) if state.ended.get() || conn.left_transaction() => {
+            Err(Error::TransactionClosed {
+                alias: state.alias.clone(),
+            })
+        }
         Ok(Ok(value)) => {
-            if let Err(error) = conn.execute_batch("COMMIT") {
+            if let Err(error) = conn.batch("COMMIT") {
                 rollback();
-                return Err(error.into());
+                return Err(error);
             }
             drop(conn);
             run_on_commit(state.on_commit.take())?;
@@ -637,6 +995,33 @@ fn outermost<T>(
     }
 }
 
+/// The connection of a transaction that is ending, freed from its held statements.
+enum Ending {
+    Sqlite(PooledConnection<SqliteConnectionManager>),
+    #[cfg(feature = "postgres")]
+    Postgres(RefCell<PooledConnection<super::postgres::Manager>>),
+}
+
+impl Ending {
+    fn batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Ending::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Ending::Postgres(conn) => Ok(conn.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+
+    /// Whether the database is no longer in the transaction: SQLite rolled back on its own, or
+    /// the PostgreSQL connection is gone.
+    fn left_transaction(&self) -> bool {
+        match self {
+            Ending::Sqlite(conn) => conn.is_autocommit(),
+            #[cfg(feature = "postgres")]
+            Ending::Postgres(conn) => conn.borrow().client.is_closed(),
+        }
+    }
+}
+
 fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
     let level = state.depth.get() + 1;
     // The level number is unique among the open savepoints of this connection.
@@ -645,7 +1030,15 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
         state: Rc::clone(&state),
         level: level - 1,
     };
-    tx.run(|conn| Ok(run_cached(conn, &format!("SAVEPOINT {savepoint}"))?))?;
+    tx.run(|conn| match conn {
+        Conn::Sqlite(conn) => Ok(run_cached(conn, &format!("SAVEPOINT {savepoint}"))?),
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(held) => Ok(held
+            .conn
+            .borrow_mut()
+            .client
+            .batch_execute(&format!("SAVEPOINT {savepoint}"))?),
+    })?;
     state.depth.set(level);
     let callbacks_before = state.on_commit.borrow().len();
     let tx = Transaction {
@@ -656,14 +1049,38 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
     state.depth.set(level - 1);
     let rollback = || {
         state.on_commit.borrow_mut().truncate(callbacks_before);
-        if let Some(conn) = state.conn.borrow().as_ref().map(Held::borrow_owner) {
+        if let Some(held) = state.conn.borrow().as_ref() {
             // If SQLite already rolled the whole transaction back, there is no savepoint left;
-            // the outer levels find out through `TransactionClosed`.
-            let _ = conn.execute_batch(&format!(
-                "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
-            ));
-            if conn.is_autocommit() {
+            // the outer levels find out through `TransactionClosed`. On PostgreSQL, rolling
+            // back to the savepoint also ends an aborted state the block's failure left.
+            let rolled = match held {
+                Held::Sqlite(held) => held
+                    .borrow_owner()
+                    .execute_batch(&format!(
+                        "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
+                    ))
+                    .map_err(Error::from),
+                #[cfg(feature = "postgres")]
+                Held::Postgres(_) => held.batch(&format!(
+                    "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
+                )),
+            };
+            let gone = match held {
+                Held::Sqlite(held) => held.borrow_owner().is_autocommit(),
+                #[cfg(feature = "postgres")]
+                Held::Postgres(held) => held.conn.borrow().client.is_closed(),
+            };
+            if gone {
                 state.ended.set(true);
+            } else if rolled.is_err() {
+                // The savepoint could not be restored: nothing the outer levels do may commit.
+                let mut rollback_only = state.rollback_only.borrow_mut();
+                if rollback_only.is_none() {
+                    *rollback_only = Some((
+                        level - 1,
+                        "the savepoint of a failed block could not be rolled back".to_owned(),
+                    ));
+                }
             }
         }
     };
@@ -675,12 +1092,11 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
     }
     match outcome {
         Ok(Ok(value)) => {
-            let released = state.conn.borrow().as_ref().map(|held| {
-                run_cached(
-                    held.borrow_owner(),
-                    &format!("RELEASE SAVEPOINT {savepoint}"),
-                )
-            });
+            let released = state
+                .conn
+                .borrow()
+                .as_ref()
+                .map(|held| held.batch(&format!("RELEASE SAVEPOINT {savepoint}")));
             match released {
                 Some(Ok(())) => Ok(value),
                 Some(Err(error)) => {
@@ -691,7 +1107,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
                             alias: state.alias.clone(),
                         });
                     }
-                    Err(error.into())
+                    Err(error)
                 }
                 None => Err(Error::TransactionClosed {
                     alias: state.alias.clone(),
@@ -730,7 +1146,7 @@ fn rolled_back<T>(
 /// Runs a statement that takes no parameters through the connection's statement cache: every
 /// `save()` inside a transaction opens and releases a savepoint, and parsing those two statements
 /// each time would cost as much as the insert itself.
-fn run_cached(conn: &Conn, sql: &str) -> rusqlite::Result<()> {
+fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.raw_execute().map(drop)
 }
 

@@ -1,0 +1,430 @@
+//! The PostgreSQL backend (feature `postgres`): connections from an `r2d2` pool with a statement
+//! cache each, field values bound by the type the server expects, rows read back as model rows,
+//! and the server's errors classified by SQLSTATE.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use bytes::{BufMut, BytesMut};
+use postgres::error::SqlState;
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls, Statement};
+use r2d2::ManageConnection;
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::connection::Connection;
+use crate::error::ConstraintKind;
+use crate::model::Row;
+use crate::value::ValueRef;
+use crate::{Error, Result};
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+/// How many statements of SQL built at run time (query sets, `IN` lists of each length) a
+/// connection keeps prepared before it forgets them all and starts over.
+const TEXT_CACHE: usize = 256;
+
+/// A pooled PostgreSQL connection and the statements prepared on it.
+pub(crate) struct PgConn {
+    pub(crate) client: Client,
+    /// Statements of SQL that lives for the whole program (a model's `INSERT`, …), by the
+    /// address of its text: no hashing of the text on the write path.
+    by_address: HashMap<usize, Statement>,
+    /// Statements of SQL built at run time, by text.
+    by_text: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    /// The prepared statement of `sql`, which lives for the whole program.
+    pub(crate) fn prepare_static(&mut self, sql: &'static str) -> Result<Statement> {
+        let key = sql.as_ptr() as usize;
+        if let Some(statement) = self.by_address.get(&key) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.by_address.insert(key, statement.clone());
+        Ok(statement)
+    }
+
+    /// The prepared statement of `sql`, from the connection's cache.
+    pub(crate) fn prepare_cached(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.by_text.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if self.by_text.len() >= TEXT_CACHE {
+            self.by_text.clear();
+        }
+        self.by_text.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Forgets every prepared statement: after DDL, a cached plan may describe a table that
+    /// changed (PostgreSQL replans, but the cached result types would be stale).
+    pub(crate) fn forget_statements(&mut self) {
+        self.by_text.clear();
+        self.by_address.clear();
+    }
+}
+
+/// The pool's connection manager: `r2d2_postgres`'s, plus a statement cache per connection and
+/// the [`connection_created`] signal.
+pub(crate) struct Manager {
+    inner: PostgresConnectionManager<NoTls>,
+    alias: String,
+}
+
+impl Manager {
+    pub(crate) fn new(config: postgres::Config, alias: String) -> Self {
+        Manager {
+            inner: PostgresConnectionManager::new(config, NoTls),
+            alias,
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = Error;
+
+    fn connect(&self) -> Result<PgConn> {
+        let mut client = self.inner.connect()?;
+        super::database::send_connection_created(&self.alias, Connection::postgres(&mut client))?;
+        Ok(PgConn {
+            client,
+            by_address: HashMap::new(),
+            by_text: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<()> {
+        Ok(conn.client.simple_query("")?).map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// Parses a `postgres://` or `postgresql://` URL.
+pub(crate) fn config(url: &str) -> Result<postgres::Config> {
+    url.parse::<postgres::Config>()
+        .map_err(|error| Error::DatabaseUrl {
+            url: url.to_owned(),
+            reason: leak_reason(error),
+        })
+}
+
+/// `Error::DatabaseUrl` holds a `&'static str`; the driver's reasons are a handful of fixed
+/// messages, so the few distinct ones are kept for the life of the program.
+fn leak_reason(error: postgres::Error) -> &'static str {
+    use std::sync::Mutex;
+    static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let text = error.to_string();
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = seen.iter().find(|known| **known == text) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(text.into_boxed_str());
+    seen.push(leaked);
+    leaked
+}
+
+/// A field value bound as a parameter, converted to the type the server expects for it: the
+/// same `i64` binds an `integer`, a `bigint` or a `smallint` column (range-checked), so tables
+/// created by hand or by Django work as well as those `migrate()` creates.
+#[derive(Debug)]
+pub(crate) enum Param {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Json(String),
+    #[cfg(feature = "chrono")]
+    Date(chrono::NaiveDate),
+    #[cfg(feature = "chrono")]
+    DateTime(chrono::NaiveDateTime),
+    #[cfg(feature = "chrono")]
+    DateTimeUtc(chrono::DateTime<chrono::Utc>),
+    #[cfg(feature = "uuid")]
+    Uuid(uuid::Uuid),
+}
+
+impl Param {
+    pub(crate) fn new(value: ValueRef<'_>) -> Self {
+        match value {
+            ValueRef::Null => Param::Null,
+            ValueRef::Bool(b) => Param::Bool(b),
+            ValueRef::Int(i) => Param::Int(i),
+            ValueRef::Float(f) => Param::Float(f),
+            ValueRef::Text(s) => Param::Text(s.to_owned()),
+            ValueRef::Bytes(b) => Param::Bytes(b.to_vec()),
+            ValueRef::Json(j) => Param::Json(j.to_string()),
+            #[cfg(feature = "chrono")]
+            ValueRef::Date(d) => Param::Date(d),
+            #[cfg(feature = "chrono")]
+            ValueRef::DateTime(d) => Param::DateTime(d),
+            #[cfg(feature = "chrono")]
+            ValueRef::DateTimeUtc(d) => Param::DateTimeUtc(d),
+            #[cfg(feature = "uuid")]
+            ValueRef::Uuid(u) => Param::Uuid(u),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Param::Null => "null",
+            Param::Bool(_) => "bool",
+            Param::Int(_) => "integer",
+            Param::Float(_) => "float",
+            Param::Text(_) => "text",
+            Param::Bytes(_) => "bytes",
+            Param::Json(_) => "JSON",
+            #[cfg(feature = "chrono")]
+            Param::Date(_) => "date",
+            #[cfg(feature = "chrono")]
+            Param::DateTime(_) | Param::DateTimeUtc(_) => "datetime",
+            #[cfg(feature = "uuid")]
+            Param::Uuid(_) => "uuid",
+        }
+    }
+}
+
+fn is_text(ty: &Type) -> bool {
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
+}
+
+fn mismatch(param: &Param, ty: &Type) -> BoxError {
+    format!(
+        "cannot bind a {} value to a parameter of type `{ty}`",
+        param.kind()
+    )
+    .into()
+}
+
+fn int_to<T: TryFrom<i64>>(i: i64, ty: &Type) -> std::result::Result<T, BoxError> {
+    T::try_from(i).map_err(|_| format!("{i} is out of range for type `{ty}`").into())
+}
+
+impl ToSql for Param {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        match (self, ty) {
+            (Param::Null, _) => Ok(IsNull::Yes),
+            (Param::Int(i), &Type::INT8) => i.to_sql(ty, out),
+            (Param::Int(i), &Type::INT4) => int_to::<i32>(*i, ty)?.to_sql(ty, out),
+            (Param::Int(i), &Type::INT2) => int_to::<i16>(*i, ty)?.to_sql(ty, out),
+            (Param::Int(i), &Type::OID) => int_to::<u32>(*i, ty)?.to_sql(ty, out),
+            (Param::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
+            (Param::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
+            (Param::Int(i), ty) if is_text(ty) => i.to_string().as_str().to_sql(ty, out),
+            (Param::Bool(b), &Type::BOOL) => b.to_sql(ty, out),
+            (Param::Bool(b), &Type::INT8 | &Type::INT4 | &Type::INT2) => {
+                Param::Int(i64::from(*b)).to_sql(ty, out)
+            }
+            (Param::Float(f), &Type::FLOAT8) => f.to_sql(ty, out),
+            (Param::Float(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
+            (Param::Float(f), ty) if is_text(ty) => f.to_string().as_str().to_sql(ty, out),
+            (Param::Text(s), ty) if is_text(ty) => s.as_str().to_sql(ty, out),
+            (Param::Text(s) | Param::Json(s), &Type::JSON) => {
+                out.put_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
+            (Param::Text(s) | Param::Json(s), &Type::JSONB) => {
+                // The binary form of `jsonb` is a version byte, then the text.
+                out.put_u8(1);
+                out.put_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
+            (Param::Json(s), ty) if is_text(ty) => s.as_str().to_sql(ty, out),
+            (Param::Bytes(b), &Type::BYTEA) => b.as_slice().to_sql(ty, out),
+            #[cfg(feature = "chrono")]
+            (Param::Date(d), &Type::DATE) => d.to_sql(ty, out),
+            #[cfg(feature = "chrono")]
+            (Param::DateTime(d), &Type::TIMESTAMP) => d.to_sql(ty, out),
+            #[cfg(feature = "chrono")]
+            (Param::DateTime(d), &Type::TIMESTAMPTZ) => d.and_utc().to_sql(ty, out),
+            #[cfg(feature = "chrono")]
+            (Param::DateTimeUtc(d), &Type::TIMESTAMPTZ) => d.to_sql(ty, out),
+            #[cfg(feature = "chrono")]
+            (Param::DateTimeUtc(d), &Type::TIMESTAMP) => d.naive_utc().to_sql(ty, out),
+            #[cfg(feature = "uuid")]
+            (Param::Uuid(u), &Type::UUID) => u.to_sql(ty, out),
+            #[cfg(feature = "uuid")]
+            (Param::Uuid(u), ty) if is_text(ty) => u.simple().to_string().as_str().to_sql(ty, out),
+            (param, ty) => Err(mismatch(param, ty)),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Every combination is decided, and refused with a clear message, in `to_sql`.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// One column of a PostgreSQL row, borrowed from it, as a model value.
+struct Cell<'a>(ValueRef<'a>);
+
+impl<'a> FromSql<'a> for Cell<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        Ok(Cell(match *ty {
+            Type::INT8 => ValueRef::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => ValueRef::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => ValueRef::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::OID => ValueRef::Int(i64::from(u32::from_sql(ty, raw)?)),
+            Type::FLOAT8 => ValueRef::Float(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => ValueRef::Float(f64::from(f32::from_sql(ty, raw)?)),
+            Type::BOOL => ValueRef::Bool(bool::from_sql(ty, raw)?),
+            Type::BYTEA => ValueRef::Bytes(<&[u8]>::from_sql(ty, raw)?),
+            // Read as text: a JSON field parses it, as it does SQLite's.
+            Type::JSON => ValueRef::Text(std::str::from_utf8(raw)?),
+            Type::JSONB => match raw.split_first() {
+                Some((1, text)) => ValueRef::Text(std::str::from_utf8(text)?),
+                _ => return Err("unsupported jsonb version".into()),
+            },
+            #[cfg(feature = "chrono")]
+            Type::DATE => ValueRef::Date(chrono::NaiveDate::from_sql(ty, raw)?),
+            #[cfg(feature = "chrono")]
+            Type::TIMESTAMP => ValueRef::DateTime(chrono::NaiveDateTime::from_sql(ty, raw)?),
+            #[cfg(feature = "chrono")]
+            Type::TIMESTAMPTZ => ValueRef::DateTimeUtc(chrono::DateTime::from_sql(ty, raw)?),
+            #[cfg(feature = "uuid")]
+            Type::UUID => ValueRef::Uuid(uuid::Uuid::from_sql(ty, raw)?),
+            ref ty if is_text(ty) => ValueRef::Text(<&str>::from_sql(ty, raw)?),
+            ref ty => {
+                return Err(format!(
+                    "clarion cannot read a column of type `{ty}` (cast it in the SQL, e.g. to text)"
+                )
+                .into());
+            }
+        }))
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<Self, BoxError> {
+        Ok(Cell(ValueRef::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A PostgreSQL row, read as a model row.
+pub(crate) struct PgRow<'a>(pub(crate) &'a postgres::Row);
+
+impl Row for PgRow<'_> {
+    fn value(&self, index: usize) -> Result<ValueRef<'_>> {
+        Ok(self.0.try_get::<_, Cell<'_>>(index)?.0)
+    }
+}
+
+/// Binds every parameter as a `&dyn ToSql`, as the driver takes them.
+pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Self {
+        let Some(db) = error.as_db_error() else {
+            if error.is_closed() || error.source().is_some_and(|s| s.is::<std::io::Error>()) {
+                return Error::ConnectionLost {
+                    detail: error.to_string(),
+                    source: Box::new(error),
+                };
+            }
+            return Error::Database {
+                source: Box::new(error),
+            };
+        };
+        let code = db.code().clone();
+        let detail = match db.detail() {
+            Some(more) => format!("{}: {more}", db.message()),
+            None => db.message().to_owned(),
+        };
+        let kind = match code {
+            SqlState::UNIQUE_VIOLATION => Some(ConstraintKind::Unique),
+            SqlState::NOT_NULL_VIOLATION => Some(ConstraintKind::NotNull),
+            SqlState::FOREIGN_KEY_VIOLATION => Some(ConstraintKind::ForeignKey),
+            SqlState::CHECK_VIOLATION => Some(ConstraintKind::Check),
+            SqlState::EXCLUSION_VIOLATION | SqlState::INTEGRITY_CONSTRAINT_VIOLATION => {
+                Some(ConstraintKind::Other)
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            // The same shape as SQLite's `table.column` where the server names a column.
+            let constraint = match (db.table(), db.column(), db.constraint()) {
+                (Some(table), Some(column), _) => Some(format!("{table}.{column}")),
+                (_, _, Some(name)) => Some(name.to_owned()),
+                _ => None,
+            };
+            return Error::Integrity {
+                kind,
+                constraint,
+                detail,
+                source: Box::new(error),
+            };
+        }
+        match code {
+            SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => {
+                Error::Serialization {
+                    detail,
+                    source: Box::new(error),
+                }
+            }
+            SqlState::LOCK_NOT_AVAILABLE => Error::Busy {
+                detail,
+                source: Box::new(error),
+            },
+            SqlState::ADMIN_SHUTDOWN
+            | SqlState::CRASH_SHUTDOWN
+            | SqlState::CANNOT_CONNECT_NOW
+            | SqlState::CONNECTION_FAILURE
+            | SqlState::CONNECTION_EXCEPTION => Error::ConnectionLost {
+                detail,
+                source: Box::new(error),
+            },
+            SqlState::UNDEFINED_TABLE => {
+                // `relation "post" does not exist`
+                let table = db
+                    .message()
+                    .split('"')
+                    .nth(1)
+                    .unwrap_or(db.message())
+                    .to_owned();
+                Error::MissingTable {
+                    table,
+                    source: Box::new(error),
+                }
+            }
+            _ => Error::Database {
+                source: Box::new(error),
+            },
+        }
+    }
+}
+
+/// Whether a failed statement left the server-side transaction aborted: every error the server
+/// reports does, until the transaction or the enclosing savepoint is rolled back. An error raised
+/// before the statement reached the server (binding a value) does not.
+pub(crate) fn aborts_transaction(error: &Error) -> bool {
+    match error {
+        Error::Integrity { source, .. }
+        | Error::MissingTable { source, .. }
+        | Error::Busy { source, .. }
+        | Error::Serialization { source, .. }
+        | Error::ConnectionLost { source, .. }
+        | Error::Database { source } => source
+            .downcast_ref::<postgres::Error>()
+            .is_some_and(|e| e.as_db_error().is_some() || e.is_closed()),
+        _ => false,
+    }
+}
