@@ -388,6 +388,11 @@ struct ProxyGuideDoctests;
 #[doc = include_str!("../docs/relations.md")]
 struct RelationsGuideDoctests;
 
+// And those of the databases guide (compiled; they need servers to run).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/databases.md")]
+struct DatabasesGuideDoctests;
+
 // And those of the request signals' guide, which need the `tower` feature (on for the tests:
 // the crate's dev-dependency on itself enables it).
 #[cfg(all(doctest, feature = "tower"))]

@@ -215,9 +215,10 @@ fn register_returns_the_database_it_replaces() {
 }
 
 #[test]
-fn urls_that_are_not_sqlite_are_refused() {
+fn urls_that_name_no_database_clarion_opens_are_refused() {
     for url in [
-        "postgres://localhost/app",
+        "mysql://localhost/app",
+        "postgres://localhost:notaport/app",
         "sqlite://",
         "sqlite://app.db?mode=ro",
         "app.db",

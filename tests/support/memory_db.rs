@@ -1,13 +1,16 @@
-// In-memory databases for tests that give each case its own alias (link-time receivers are
-// global to a test binary and its tests run in parallel), and saving on them.
+// Fresh databases for tests that give each case its own alias (link-time receivers are
+// global to a test binary and its tests run in parallel), and saving on them. On the binary's
+// backend (see `backend.rs`): in memory on SQLite, a schema of its own on PostgreSQL.
 
 use clarion::Model;
-use clarion::db::{self, Database};
 use clarion::models::SaveOptions;
 
-/// Registers a fresh in-memory database as `alias`, with every linked model's table.
+#[path = "backend.rs"]
+pub(crate) mod backend;
+
+/// Registers a fresh database as `alias`, with every linked model's table.
 pub(crate) fn database(alias: &str) -> &str {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
+    backend::register(alias);
     clarion::migrate_using(alias).unwrap();
     alias
 }

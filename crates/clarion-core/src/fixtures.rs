@@ -165,7 +165,7 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
             }
         }
         // Foreign keys are checked at the commit, which could not say which record is at
-        // fault: ask SQLite now, and name it.
+        // fault: ask the database now, and name it.
         if let Some(error) = dangling_key(tx, &saved)? {
             return Err(error);
         }
@@ -198,61 +198,74 @@ fn dangling_key(
         }
     }
     let quote = crate::model::sql::quote;
+    // Each key column of each table written, as (owner column, key column, target model,
+    // field named in the error). A join row is blamed on the record whose relation wrote it.
     for (table, meta, relation) in tables {
-        let violations: Vec<(Option<i64>, String, i64)> = tx.query(
-            &format!("PRAGMA foreign_key_check({})", quote(table)),
-            [],
-            |row| Ok((row.get(1)?, row.get(2)?, row.get(3)?)),
-        )?;
-        for (rowid, parent, fkid) in violations {
-            let Some(rowid) = rowid else { continue };
-            let column_at_row = |column: &str| -> Result<Option<Value>> {
-                let sql = format!(
-                    "SELECT {} FROM {} WHERE rowid = ?",
-                    quote(column),
-                    quote(table)
-                );
-                let found = tx.query_bound(
-                    &sql,
-                    |binder| binder.bind(crate::value::ValueRef::Int(rowid)),
-                    |row| row.value(0).map(|v| v.to_owned()),
-                )?;
-                Ok(found.into_iter().next())
-            };
-            let columns: Vec<(i64, String)> = tx.query(
-                &format!("PRAGMA foreign_key_list({})", quote(table)),
-                [],
-                |row| Ok((row.get(0)?, row.get(3)?)),
-            )?;
-            let Some((_, column)) = columns.into_iter().find(|(id, _)| *id == fkid) else {
-                continue;
-            };
-            // The record is the row's own (a model's table) or the one whose relation wrote the
-            // join row; the field, the key's or the relation's.
-            let (owner, field) = match relation {
-                None => {
-                    let Some(field) = meta.fields.iter().find(|f| f.column == column) else {
-                        continue;
-                    };
-                    (column_at_row(meta.pk_field().column)?, field.name)
-                }
-                Some(relation) => (column_at_row(relation.source_column())?, relation.name),
-            };
-            let Some(owner) = owner else { continue };
-            let Some(index) = saved
+        let checks: Vec<(&str, &str, &'static ModelMeta, &str)> = match relation {
+            None => meta
+                .fields
                 .iter()
-                .find(|(_, m, key)| std::ptr::eq(*m, meta) && *key == owner)
-                .map(|(index, _, _)| *index)
-            else {
-                continue;
-            };
-            let key = column_at_row(&column)?.unwrap_or(Value::Null);
-            return Ok(Some(Error::Fixture {
-                index,
-                model: Some(meta.label.to_owned()),
-                field: Some(field.to_owned()),
-                reason: format!("points at a row of `{parent}` whose key {key} does not exist"),
-            }));
+                .filter_map(|field| {
+                    let related = field.related?;
+                    Some((
+                        meta.pk_field().column,
+                        field.column,
+                        related.target().concrete_model(),
+                        field.name,
+                    ))
+                })
+                .collect(),
+            Some(relation) => vec![
+                (
+                    relation.source_column(),
+                    relation.source_column(),
+                    relation.source().concrete_model(),
+                    relation.name,
+                ),
+                (
+                    relation.source_column(),
+                    relation.target_column(),
+                    relation.target().concrete_model(),
+                    relation.name,
+                ),
+            ],
+        };
+        for (owner_column, column, target, field) in checks {
+            // The same question on both backends (SQLite's `PRAGMA foreign_key_check` has no
+            // PostgreSQL counterpart): which rows point at no row of the target.
+            let sql = format!(
+                "SELECT t.{owner}, t.{column} FROM {table} t WHERE t.{column} IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM {target} p WHERE p.{target_pk} = t.{column}) \
+                 ORDER BY 1",
+                owner = quote(owner_column),
+                column = quote(column),
+                table = quote(table),
+                target = quote(target.table),
+                target_pk = quote(target.pk_field().column),
+            );
+            let violations = tx.query_bound(
+                &sql,
+                |_| Ok(()),
+                |row| Ok((row.value(0)?.to_owned(), row.value(1)?.to_owned())),
+            )?;
+            for (owner, key) in violations {
+                let Some(index) = saved
+                    .iter()
+                    .find(|(_, m, saved_key)| std::ptr::eq(*m, meta) && *saved_key == owner)
+                    .map(|(index, _, _)| *index)
+                else {
+                    continue;
+                };
+                return Ok(Some(Error::Fixture {
+                    index,
+                    model: Some(meta.label.to_owned()),
+                    field: Some(field.to_owned()),
+                    reason: format!(
+                        "points at a row of `{}` whose key {key} does not exist",
+                        target.table
+                    ),
+                }));
+            }
         }
     }
     Ok(None)

@@ -43,9 +43,9 @@
 //!
 //! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
 
-use sea_query::{Alias, ColumnDef, Expr, Index, SqliteQueryBuilder, Table};
+use sea_query::{Alias, ColumnDef, Expr, Index, Table};
 
-use crate::db::{self, Transaction};
+use crate::db::{self, Backend, Transaction};
 use crate::error::{Error, Result};
 use crate::model::signals::{Migrate, post_migrate, pre_migrate};
 use crate::model::{FieldMeta, ManyToManyMeta, ModelMeta, models};
@@ -95,25 +95,34 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
             },
         )?;
         let mut created = Vec::new();
+        let mut constraints = Vec::new();
         // A proxy has no table of its own: its concrete model's is created for it.
         for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
             if !table_exists(tx, meta.table)? {
-                tx.execute_batch(&create_table(meta)?)?;
+                tx.execute_batch(&create_table(meta, tx.backend())?)?;
                 created.push(meta.table);
+                if tx.backend() == Backend::Postgres {
+                    constraints.extend(foreign_keys(meta));
+                }
             }
-            for index in create_indexes(meta) {
+            for index in create_indexes(meta, tx.backend()) {
                 tx.execute_batch(&index)?;
             }
+        }
+        // PostgreSQL checks that a `REFERENCES` names an existing table, which SQLite does not:
+        // the keys are added once every table exists (Django's deferred SQL).
+        for constraint in constraints {
+            tx.execute_batch(&constraint)?;
         }
         // Join tables after every model's: a join table names both sides.
         for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
             // A `through` model is a model: its table is created with the others.
             for relation in meta.many_to_many().iter().filter(|r| r.through().is_none()) {
                 if !table_exists(tx, relation.table())? {
-                    tx.execute_batch(&create_join_table(relation))?;
+                    tx.execute_batch(&create_join_table(relation, tx.backend()))?;
                     created.push(relation.table());
                 }
-                for index in join_indexes(relation) {
+                for index in join_indexes(relation, tx.backend()) {
                     tx.execute_batch(&index)?;
                 }
             }
@@ -134,25 +143,35 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
 fn table_exists(tx: &Transaction, table: &str) -> Result<bool> {
     // SQLite matches table names without regard to ASCII case, and so must this check, or
     // `CREATE TABLE IF NOT EXISTS` would silently do nothing for a table reported as created.
-    tx.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
-        [table],
-        |row| row.get::<_, i64>(0),
-    )
-    .map(|count| count > 0)
+    // PostgreSQL matches quoted names exactly, in the schema tables are created in.
+    let sql = match tx.backend() {
+        Backend::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1 COLLATE NOCASE"
+        }
+        Backend::Postgres => {
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let rows = tx.query_values(sql, &[Value::Text(table.to_owned())])?;
+    Ok(matches!(rows.first().and_then(|row| row.first()), Some(Value::Int(n)) if *n > 0))
 }
 
-/// `CREATE TABLE IF NOT EXISTS` for `meta`, with Django's column definitions for SQLite.
-pub(crate) fn create_table(meta: &'static ModelMeta) -> Result<String> {
+/// `CREATE TABLE IF NOT EXISTS` for `meta`, with Django's column definitions for `backend`.
+pub(crate) fn create_table(meta: &'static ModelMeta, backend: Backend) -> Result<String> {
     let mut table = Table::create();
     table.table(Alias::new(meta.table)).if_not_exists();
     for field in meta.fields {
-        table.col(column(meta, field)?);
+        table.col(column(meta, field, backend)?);
     }
-    Ok(table.to_string(SqliteQueryBuilder))
+    Ok(backend.schema(&table))
 }
 
-fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnDef> {
+fn column(
+    meta: &'static ModelMeta,
+    field: &'static FieldMeta,
+    backend: Backend,
+) -> Result<ColumnDef> {
     let invalid = |reason: String| Error::Validation {
         model: meta.label,
         field: field.name.to_owned(),
@@ -160,7 +179,13 @@ fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnD
     };
     let mut column = ColumnDef::new_with_type(
         Alias::new(field.column),
-        sea_query::ColumnType::custom(field.ty.sqlite()),
+        sea_query::ColumnType::custom(match (backend, field.max_length) {
+            // Django's `varchar(n)`: the server checks the length too.
+            (Backend::Postgres, Some(max)) if field.ty == ColumnType::Text => {
+                format!("varchar({max})")
+            }
+            _ => field.ty.name_for(backend).to_owned(),
+        }),
     );
     if field.primary_key || !field.nullable {
         // SQLite lets a key that is not an `INTEGER PRIMARY KEY` hold NULLs unless told not to.
@@ -169,7 +194,7 @@ fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnD
         column.null();
     }
     if let Some(default) = field.default
-        && let Some(literal) = default_literal(default()).map_err(invalid)?
+        && let Some(literal) = default_literal(default(), backend).map_err(invalid)?
     {
         column.default(literal);
     }
@@ -182,15 +207,43 @@ fn column(meta: &'static ModelMeta, field: &'static FieldMeta) -> Result<ColumnD
                     field.rust_type
                 )));
             }
-            column.auto_increment();
+            match backend {
+                Backend::Sqlite => {
+                    column.auto_increment();
+                }
+                // The SQL-standard identity column that Django uses since 4.1; keys given
+                // explicitly are allowed (fixtures), and the sequence is moved past them.
+                Backend::Postgres => {
+                    column.extra("GENERATED BY DEFAULT AS IDENTITY");
+                }
+            }
         }
     } else if field.unique {
         column.unique_key();
     }
-    if let Some(related) = field.related {
+    if let Some(related) = field.related
+        && backend == Backend::Sqlite
+    {
         column.extra(references(related.target().concrete_model()));
     }
     Ok(column)
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` for each foreign key of `meta` (PostgreSQL).
+fn foreign_keys(meta: &'static ModelMeta) -> Vec<String> {
+    meta.fields
+        .iter()
+        .filter_map(|field| {
+            let related = field.related?;
+            Some(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
+                crate::model::sql::quote(meta.table),
+                crate::model::sql::quote(&format!("{}_fk", index_name(meta.table, field.column))),
+                crate::model::sql::quote(field.column),
+                references(related.target().concrete_model())
+            ))
+        })
+        .collect()
 }
 
 /// A foreign key's constraint, checked at the commit as Django declares it: rows may point at
@@ -205,17 +258,21 @@ fn references(target: &'static ModelMeta) -> String {
 
 /// `CREATE TABLE` of a many-to-many relation's join table, as Django's auto-created through
 /// model has it: an auto key and a foreign key to each side.
-fn create_join_table(relation: &'static ManyToManyMeta) -> String {
+fn create_join_table(relation: &'static ManyToManyMeta, backend: Backend) -> String {
     let side = |name: &str, meta: &'static ModelMeta| {
         format!(
             "{} {} NOT NULL {}",
             crate::model::sql::quote(name),
-            meta.pk_field().ty.sqlite(),
+            meta.pk_field().ty.name_for(backend),
             references(meta.concrete_model())
         )
     };
+    let id = match backend {
+        Backend::Sqlite => "\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "\"id\" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    };
     format!(
-        "CREATE TABLE IF NOT EXISTS {} (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, {}, {})",
+        "CREATE TABLE IF NOT EXISTS {} ({id}, {}, {})",
         crate::model::sql::quote(relation.table()),
         side(relation.source_column(), relation.source()),
         side(relation.target_column(), relation.target()),
@@ -224,7 +281,7 @@ fn create_join_table(relation: &'static ManyToManyMeta) -> String {
 
 /// The join table's unique index on both columns (which also serves lookups by the first), and
 /// an index on the second.
-fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
+fn join_indexes(relation: &'static ManyToManyMeta, backend: Backend) -> Vec<String> {
     let unique = Index::create()
         .if_not_exists()
         .unique()
@@ -238,24 +295,28 @@ fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
         .table(Alias::new(relation.table()))
         .col(Alias::new(relation.source_column()))
         .col(Alias::new(relation.target_column()))
-        .to_string(SqliteQueryBuilder);
+        .to_owned();
     let target = Index::create()
         .if_not_exists()
         .name(index_name(relation.table(), relation.target_column()))
         .table(Alias::new(relation.table()))
         .col(Alias::new(relation.target_column()))
-        .to_string(SqliteQueryBuilder);
-    vec![unique, target]
+        .to_owned();
+    vec![backend.schema(&unique), backend.schema(&target)]
 }
 
 /// The value of a `DEFAULT` clause. DDL takes no bound parameters, so the value is written into
-/// the SQL as a literal; sea-query quotes text for SQLite (doubling `'`) and writes bytes as
-/// `x'…'`. `None` for `NULL`, which is every column's default anyway.
-fn default_literal(value: Value) -> std::result::Result<Option<Expr>, String> {
+/// the SQL as a literal; sea-query quotes text for the dialect (doubling `'`) and writes bytes
+/// as `x'…'` (SQLite) or `'\x…'` (PostgreSQL). `None` for `NULL`, which is every column's
+/// default anyway.
+fn default_literal(value: Value, backend: Backend) -> std::result::Result<Option<Expr>, String> {
     let value = match value {
         Value::Null => return Ok(None),
         // Stored as 0/1, as Django stores booleans in SQLite.
-        Value::Bool(b) => sea_query::Value::BigInt(Some(i64::from(b))),
+        Value::Bool(b) if backend == Backend::Sqlite => {
+            sea_query::Value::BigInt(Some(i64::from(b)))
+        }
+        Value::Bool(b) => sea_query::Value::Bool(Some(b)),
         Value::Int(i) => sea_query::Value::BigInt(Some(i)),
         Value::Float(f) if f.is_finite() => sea_query::Value::Double(Some(f)),
         Value::Float(f) => return Err(format!("the default {f} has no SQL literal")),
@@ -271,19 +332,20 @@ fn default_literal(value: Value) -> std::result::Result<Option<Expr>, String> {
 }
 
 /// `CREATE INDEX IF NOT EXISTS` for each `index` field that no key or `UNIQUE` indexes already.
-fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
+fn create_indexes(meta: &'static ModelMeta, backend: Backend) -> Vec<String> {
     meta.fields
         .iter()
         .filter(|field| {
             (field.index || field.related.is_some()) && !field.unique && !field.primary_key
         })
         .map(|field| {
-            Index::create()
-                .if_not_exists()
-                .name(index_name(meta.table, field.column))
-                .table(Alias::new(meta.table))
-                .col(Alias::new(field.column))
-                .to_string(SqliteQueryBuilder)
+            backend.schema(
+                Index::create()
+                    .if_not_exists()
+                    .name(index_name(meta.table, field.column))
+                    .table(Alias::new(meta.table))
+                    .col(Alias::new(field.column)),
+            )
         })
         .collect()
 }
@@ -317,13 +379,13 @@ mod tests {
         let render = |value| {
             let mut column =
                 ColumnDef::new_with_type(Alias::new("c"), sea_query::ColumnType::custom("text"));
-            if let Some(literal) = default_literal(value).unwrap() {
+            if let Some(literal) = default_literal(value, Backend::Sqlite).unwrap() {
                 column.default(literal);
             }
             Table::create()
                 .table(Alias::new("t"))
                 .col(&mut column)
-                .to_string(SqliteQueryBuilder)
+                .to_string(sea_query::SqliteQueryBuilder)
         };
         assert!(render(Value::Text("it's \\n".into())).contains("DEFAULT 'it''s \\n'"));
         assert!(render(Value::Int(-3)).contains("DEFAULT -3"));
@@ -334,7 +396,7 @@ mod tests {
                 .contains(r#"DEFAULT '{"a":"b''"}'"#)
         );
         assert!(!render(Value::Null).contains("DEFAULT"));
-        assert!(default_literal(Value::Float(f64::NAN)).is_err());
-        assert!(default_literal(Value::Text("a\0b".into())).is_err());
+        assert!(default_literal(Value::Float(f64::NAN), Backend::Sqlite).is_err());
+        assert!(default_literal(Value::Text("a\0b".into()), Backend::Sqlite).is_err());
     }
 }

@@ -29,9 +29,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
-use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
 
-use crate::db::{self, Binder, DEFAULT_ALIAS, Transaction};
+use crate::db::{self, Backend, Binder, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
 use crate::value::{FieldType, Value, ValueRef};
@@ -202,8 +202,8 @@ impl<M: Model> QuerySet<M> {
             self.limit
                 .map_or(MAX_GET_RESULTS, |n| n.min(MAX_GET_RESULTS)),
         );
-        let select = self.select(&self.ordering, limit);
         db::read_using(&self.using, |tx| {
+            let select = self.select(tx.backend(), &self.ordering, limit);
             let mut first = None;
             // Every row after the first is only counted.
             let count = tx
@@ -268,12 +268,12 @@ impl<M: Model> QuerySet<M> {
         if self.matches_nothing() {
             return Ok(0);
         }
-        let mut params = Params::default();
-        let mut select = Query::select();
-        select.expr(Expr::cust("COUNT(*)")).from(M::META.table);
-        self.add_where(&mut select, &mut params);
-        let statement = Compiled::new(select.build(SqliteQueryBuilder), params);
         let total = db::read_using(&self.using, |tx| {
+            let mut params = Params::new(tx.backend());
+            let mut select = Query::select();
+            select.expr(Expr::cust("COUNT(*)")).from(M::META.table);
+            self.add_where(&mut select, &mut params);
+            let statement = Compiled::new(tx.backend().build(&select), params);
             let rows = tx.query_bound(
                 &statement.sql,
                 |bind| statement.bind(bind),
@@ -296,16 +296,16 @@ impl<M: Model> QuerySet<M> {
         if self.matches_nothing() || self.limit == Some(0) {
             return Ok(false);
         }
-        let mut params = Params::default();
-        let mut select = Query::select();
-        select.expr(Expr::cust("1")).from(M::META.table);
-        self.add_where(&mut select, &mut params);
-        select.limit(1);
-        if self.offset > 0 {
-            select.offset(self.offset as u64);
-        }
-        let statement = Compiled::new(select.build(SqliteQueryBuilder), params);
         db::read_using(&self.using, |tx| {
+            let mut params = Params::new(tx.backend());
+            let mut select = Query::select();
+            select.expr(Expr::cust("1")).from(M::META.table);
+            self.add_where(&mut select, &mut params);
+            select.limit(1);
+            if self.offset > 0 {
+                select.offset(self.offset as u64);
+            }
+            let statement = Compiled::new(tx.backend().build(&select), params);
             let rows = tx.query_bound(&statement.sql, |bind| statement.bind(bind), |_| Ok(()))?;
             Ok(!rows.is_empty())
         })
@@ -330,13 +330,13 @@ impl<M: Model> QuerySet<M> {
         let sender = M::sender();
         db::atomic_using(&self.using, |tx| {
             if model::unobserved(&sender) && model::deletes_alone(M::META) {
-                let mut params = Params::default();
+                let mut params = Params::new(tx.backend());
                 let mut delete = Query::delete();
                 delete.from_table(M::META.table);
                 if let Some(condition) = self.row_condition(&mut params) {
                     delete.and_where(condition);
                 }
-                let statement = Compiled::new(delete.build(SqliteQueryBuilder), params);
+                let statement = Compiled::new(tx.backend().build(&delete), params);
                 let rows = tx.execute_bound(&statement.sql, |bind| statement.bind(bind))?;
                 let mut deleted = Deleted::default();
                 if rows > 0 {
@@ -391,21 +391,21 @@ impl<M: Model> QuerySet<M> {
             model::check_max_length::<M>(assignment.field, assignment.value.as_ref())?;
         }
         let meta = M::META;
-        let mut params = Params::default();
-        let mut values = Vec::with_capacity(assignments.len());
-        for assignment in assignments {
-            values.push((
-                meta.fields[assignment.field].column,
-                params.push(assignment.value.as_ref()),
-            ));
-        }
-        let mut update = Query::update();
-        update.table(meta.table).values(values);
-        if let Some(condition) = self.row_condition(&mut params) {
-            update.and_where(condition);
-        }
-        let statement = Compiled::new(update.build(SqliteQueryBuilder), params);
         db::atomic_using(&self.using, |tx| {
+            let mut params = Params::new(tx.backend());
+            let mut values = Vec::with_capacity(assignments.len());
+            for assignment in assignments {
+                values.push((
+                    meta.fields[assignment.field].column,
+                    params.push(assignment.value.as_ref()),
+                ));
+            }
+            let mut update = Query::update();
+            update.table(meta.table).values(values);
+            if let Some(condition) = self.row_condition(&mut params) {
+                update.and_where(condition);
+            }
+            let statement = Compiled::new(tx.backend().build(&update), params);
             tx.execute_bound(&statement.sql, |bind| statement.bind(bind))
         })
     }
@@ -434,7 +434,7 @@ impl<M: Model> QuerySet<M> {
         ordering: &[OrderBy<M::Concrete>],
         limit: Option<usize>,
     ) -> Result<Vec<M>> {
-        let select = self.select(ordering, limit);
+        let select = self.select(tx.backend(), ordering, limit);
         let mut instances = tx.query_bound(&select.sql, |bind| select.bind(bind), M::__from_row)?;
         for instance in &mut instances {
             model::loaded(instance, &self.using)?;
@@ -443,15 +443,20 @@ impl<M: Model> QuerySet<M> {
     }
 
     /// `SELECT` of every field, in field order (what [`Model::__from_row`] reads).
-    fn select(&self, ordering: &[OrderBy<M::Concrete>], limit: Option<usize>) -> Compiled<'_> {
-        let mut params = Params::default();
+    fn select(
+        &self,
+        backend: Backend,
+        ordering: &[OrderBy<M::Concrete>],
+        limit: Option<usize>,
+    ) -> Compiled<'_> {
+        let mut params = Params::new(backend);
         let select = self.select_columns(
             M::META.fields.iter().map(|f| f.column),
             ordering,
             limit,
             &mut params,
         );
-        Compiled::new(select.build(SqliteQueryBuilder), params)
+        Compiled::new(backend.build(&select), params)
     }
 
     /// Table and column names go to sea-query as `&'static str`: quoted, and escaped when they
@@ -526,7 +531,8 @@ impl<M: Model> Clone for QuerySet<M> {
 /// Shows the `SELECT` the query set runs and its parameters.
 impl<M: Model> fmt::Debug for QuerySet<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let select = self.select(&self.ordering, self.limit);
+        // The SQLite dialect: the database is not looked up to show a query set.
+        let select = self.select(Backend::Sqlite, &self.ordering, self.limit);
         let params: Vec<String> = select
             .values()
             .map(|v| v.map_or_else(|e| e.to_string(), |v| v.to_string()))
@@ -1126,9 +1132,12 @@ impl Node {
                 is_null: false,
             } => column(*field).is_not_null(),
             Node::Contains { field, needle } => {
-                let found = Func::cust("instr")
-                    .arg(column(*field))
-                    .arg(params.push(ValueRef::Text(needle)));
+                let found = Func::cust(match params.1 {
+                    Backend::Sqlite => "instr",
+                    Backend::Postgres => "strpos",
+                })
+                .arg(column(*field))
+                .arg(params.push(ValueRef::Text(needle)));
                 two_valued(*field, Expr::from(found).gt(Expr::cust("0")))
             }
             Node::InJoin {
@@ -1213,10 +1222,13 @@ impl fmt::Display for NodeDisplay<'_> {
 /// The values a statement binds, borrowed from the query set. sea-query renders each value as
 /// a `?` and returns the values in the order of the `?`s; a clarion value travels through it as
 /// `Unsigned(index into this list)`, so that it is bound from here without being copied.
-#[derive(Default)]
-struct Params<'q>(Vec<ValueRef<'q>>);
+struct Params<'q>(Vec<ValueRef<'q>>, Backend);
 
 impl<'q> Params<'q> {
+    fn new(backend: Backend) -> Self {
+        Params(Vec::new(), backend)
+    }
+
     fn push(&mut self, value: ValueRef<'q>) -> Expr {
         let index = u32::try_from(self.0.len()).expect("fewer than 2^32 parameters");
         self.0.push(value);

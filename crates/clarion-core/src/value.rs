@@ -35,6 +35,31 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
+    /// The type's name in PostgreSQL's `CREATE TABLE` (what Django's PostgreSQL backend
+    /// uses, except that every integer is a `bigint`: a Rust `i64` fits whatever it holds).
+    pub fn postgres(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "bigint",
+            ColumnType::Float => "double precision",
+            ColumnType::Bool => "boolean",
+            ColumnType::Text => "text",
+            ColumnType::Bytes => "bytea",
+            ColumnType::Json => "jsonb",
+            ColumnType::Date => "date",
+            ColumnType::DateTime => "timestamp",
+            ColumnType::DateTimeUtc => "timestamp with time zone",
+            ColumnType::Uuid => "uuid",
+        }
+    }
+
+    /// The type's name in `backend`'s `CREATE TABLE`.
+    pub fn name_for(self, backend: crate::db::Backend) -> &'static str {
+        match backend {
+            crate::db::Backend::Sqlite => self.sqlite(),
+            crate::db::Backend::Postgres => self.postgres(),
+        }
+    }
+
     /// The type's name in SQLite's `CREATE TABLE` (what Django's SQLite backend uses).
     pub fn sqlite(self) -> &'static str {
         match self {

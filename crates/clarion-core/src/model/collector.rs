@@ -261,7 +261,7 @@ impl<'r> Collector<'r, '_> {
                 sql::quote(source.pk_field().column),
                 sql::quote(source.table),
                 sql::quote(relation.column()),
-                sql::placeholders(chunk.len())
+                self.tx.backend().placeholders(1, chunk.len())
             );
             found.extend(self.tx.query_bound(
                 &sql,
@@ -344,7 +344,7 @@ impl<'r> Collector<'r, '_> {
         }
         for group in &mut self.groups {
             group.items.reverse();
-            let statement = &group.meta.sql().delete;
+            let statement = &group.meta.sql(tx.backend()).delete;
             for item in &group.items {
                 let rows = tx.execute_static(statement, |b| b.bind(item.get().pk().as_ref()))?;
                 deleted.add(group.meta.label, rows);
@@ -383,17 +383,20 @@ impl Bulk {
     fn run(&self, tx: &Transaction) -> Result<usize> {
         let mut rows = 0;
         for chunk in self.keys.chunks(CHUNK) {
+            let backend = tx.backend();
+            let first = if self.set.is_some() { 2 } else { 1 };
             let condition = format!(
                 "{} IN ({})",
                 sql::quote(self.column),
-                sql::placeholders(chunk.len())
+                backend.placeholders(first, chunk.len())
             );
             let statement = match &self.set {
                 None => format!("DELETE FROM {} WHERE {condition}", sql::quote(self.table)),
                 Some(_) => format!(
-                    "UPDATE {} SET {} = ? WHERE {condition}",
+                    "UPDATE {} SET {} = {} WHERE {condition}",
                     sql::quote(self.table),
-                    sql::quote(self.column)
+                    sql::quote(self.column),
+                    backend.placeholder(1)
                 ),
             };
             rows += tx.execute_bound(&statement, |binder| {

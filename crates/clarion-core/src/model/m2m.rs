@@ -13,7 +13,7 @@ use super::relation::key_of;
 use super::save::in_transaction;
 use super::signals::{M2mAction, M2mChanged, m2m_changed};
 use super::{Instance, InstanceMut, Model, ModelMeta, models, sql};
-use crate::db::{self, Transaction};
+use crate::db::{self, Backend, Transaction};
 use crate::error::{Error, Result};
 use crate::query::{Filter, QuerySet};
 use crate::sender::Sender;
@@ -38,8 +38,9 @@ pub struct ManyToManyMeta {
     target: fn() -> &'static ModelMeta,
     sender: fn() -> Sender,
     through: Option<Through>,
-    /// The statements of each side (declaring, then reverse), built at first use.
-    statements: [OnceLock<JoinStatements>; 2],
+    /// The statements of each backend (SQLite, PostgreSQL) and side (declaring, then reverse),
+    /// built at first use.
+    statements: [[OnceLock<JoinStatements>; 2]; 2],
 }
 
 /// How many keys the cached `IN (…)` statements take, from 1 up: an `add` or a `remove` of more
@@ -49,7 +50,8 @@ const CACHED_IN: usize = 16;
 /// The SQL of one side of a relation, built once: the manager's calls run from these texts,
 /// which the transaction keeps prepared.
 struct JoinStatements {
-    /// `INSERT OR IGNORE` of one join row.
+    /// `INSERT` of one join row that does nothing when it exists (`INSERT OR IGNORE`, `ON
+    /// CONFLICT DO NOTHING`).
     insert: String,
     /// The other side's keys related to one row, ascending.
     related: String,
@@ -62,38 +64,55 @@ struct JoinStatements {
 }
 
 impl JoinStatements {
-    fn build(table: &str, own: &str, other: &str) -> JoinStatements {
+    fn build(table: &str, own: &str, other: &str, backend: Backend) -> JoinStatements {
         let (table, own, other) = (sql::quote(table), sql::quote(own), sql::quote(other));
+        let one = backend.placeholder(1);
+        let two = backend.placeholders(1, 2);
         JoinStatements {
-            insert: format!("INSERT OR IGNORE INTO {table} ({own}, {other}) VALUES (?, ?)"),
-            related: format!("SELECT {other} FROM {table} WHERE {own} = ? ORDER BY {other}"),
-            clear: format!("DELETE FROM {table} WHERE {own} = ?"),
+            insert: match backend {
+                Backend::Sqlite => {
+                    format!("INSERT OR IGNORE INTO {table} ({own}, {other}) VALUES ({two})")
+                }
+                Backend::Postgres => format!(
+                    "INSERT INTO {table} ({own}, {other}) VALUES ({two}) ON CONFLICT DO NOTHING"
+                ),
+            },
+            related: format!("SELECT {other} FROM {table} WHERE {own} = {one} ORDER BY {other}"),
+            clear: format!("DELETE FROM {table} WHERE {own} = {one}"),
             present: (1..=CACHED_IN)
-                .map(|n| present(&table, &own, &other, n))
+                .map(|n| present(&table, &own, &other, n, backend))
                 .collect(),
             remove: (1..=CACHED_IN)
-                .map(|n| remove(&table, &own, &other, n))
+                .map(|n| remove(&table, &own, &other, n, backend))
                 .collect(),
         }
     }
 }
 
 /// As [`present`], from unquoted names.
-fn present_sql(table: &str, own: &str, other: &str, n: usize) -> String {
-    present(&sql::quote(table), &sql::quote(own), &sql::quote(other), n)
-}
-
-fn present(table: &str, own: &str, other: &str, n: usize) -> String {
-    format!(
-        "SELECT {other} FROM {table} WHERE {own} = ? AND {other} IN ({})",
-        sql::placeholders(n)
+fn present_sql(table: &str, own: &str, other: &str, n: usize, backend: Backend) -> String {
+    present(
+        &sql::quote(table),
+        &sql::quote(own),
+        &sql::quote(other),
+        n,
+        backend,
     )
 }
 
-fn remove(table: &str, own: &str, other: &str, n: usize) -> String {
+fn present(table: &str, own: &str, other: &str, n: usize, backend: Backend) -> String {
     format!(
-        "DELETE FROM {table} WHERE {own} = ? AND {other} IN ({})",
-        sql::placeholders(n)
+        "SELECT {other} FROM {table} WHERE {own} = {} AND {other} IN ({})",
+        backend.placeholder(1),
+        backend.placeholders(2, n)
+    )
+}
+
+fn remove(table: &str, own: &str, other: &str, n: usize, backend: Backend) -> String {
+    format!(
+        "DELETE FROM {table} WHERE {own} = {} AND {other} IN ({})",
+        backend.placeholder(1),
+        backend.placeholders(2, n)
     )
 }
 
@@ -129,7 +148,10 @@ impl ManyToManyMeta {
             target,
             sender,
             through: None,
-            statements: [OnceLock::new(), OnceLock::new()],
+            statements: [
+                [OnceLock::new(), OnceLock::new()],
+                [OnceLock::new(), OnceLock::new()],
+            ],
         }
     }
 
@@ -485,10 +507,10 @@ impl Relation<'_> {
     }
 
     /// This side's statements (quoted names of a `through` model's table and keys included).
-    fn statements(&self) -> &'static JoinStatements {
+    fn statements(&self, backend: Backend) -> &'static JoinStatements {
         let (own, other) = self.columns();
-        self.meta.statements[usize::from(self.reverse)]
-            .get_or_init(|| JoinStatements::build(self.meta.table(), own, other))
+        self.meta.statements[backend.index()][usize::from(self.reverse)]
+            .get_or_init(|| JoinStatements::build(self.meta.table(), own, other, backend))
     }
 
     /// The model on the other side (Django's `model` argument).
@@ -542,7 +564,7 @@ impl Relation<'_> {
     fn related(&self, tx: &Transaction) -> Result<Vec<Value>> {
         let own = self.own_key()?;
         tx.query_static(
-            &self.statements().related,
+            &self.statements(tx.backend()).related,
             |binder| binder.bind(own.as_ref()),
             |row| row.value(0).map(|v| v.to_owned()),
         )
@@ -556,7 +578,7 @@ impl Relation<'_> {
         in_transaction(using, |tx| {
             let own = self.own_key()?;
             let mut missing: PkSet = keys.into_iter().collect();
-            let statements = self.statements();
+            let statements = self.statements(tx.backend());
             let (own_column, other_column) = self.columns();
             let mut present = Vec::new();
             for chunk in missing.as_slice().chunks(CHUNK) {
@@ -568,8 +590,13 @@ impl Relation<'_> {
                 present.extend(match statements.present.get(chunk.len() - 1) {
                     Some(sql) => tx.query_static(sql, bind, read)?,
                     None => {
-                        let sql =
-                            present_sql(self.meta.table(), own_column, other_column, chunk.len());
+                        let sql = present_sql(
+                            self.meta.table(),
+                            own_column,
+                            other_column,
+                            chunk.len(),
+                            tx.backend(),
+                        );
                         tx.query_bound(&sql, bind, read)?
                     }
                 });
@@ -620,7 +647,7 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
                 return Ok(());
             }
-            let statements = self.statements();
+            let statements = self.statements(tx.backend());
             for chunk in keys.as_slice().chunks(CHUNK) {
                 let bind = |binder: &mut crate::db::Binder<'_, '_>| {
                     binder.bind(own.as_ref())?;
@@ -635,6 +662,7 @@ impl Relation<'_> {
                             &sql::quote(own_column),
                             &sql::quote(other_column),
                             chunk.len(),
+                            tx.backend(),
                         );
                         tx.execute_bound(&sql, bind)?
                     }
@@ -655,7 +683,9 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostClear, None, raw)?;
                 return Ok(());
             }
-            tx.execute_static(&self.statements().clear, |binder| binder.bind(own.as_ref()))?;
+            tx.execute_static(&self.statements(tx.backend()).clear, |binder| {
+                binder.bind(own.as_ref())
+            })?;
             self.send(tx, M2mAction::PostClear, None, raw)?;
             Ok(())
         })

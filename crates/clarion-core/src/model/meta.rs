@@ -116,7 +116,7 @@ pub struct ModelMeta {
     concrete: Option<&'static ModelMeta>,
     /// The many-to-many relations it declares.
     many_to_many: &'static [&'static super::ManyToManyMeta],
-    pub(crate) sql: OnceLock<super::sql::Statements>,
+    pub(crate) sql: [OnceLock<super::sql::Statements>; 2],
     /// Whether deleting its rows touches no other table: 0 not known yet, 1 no, 2 yes.
     alone: AtomicU8,
 }
@@ -141,7 +141,7 @@ impl ModelMeta {
             pk,
             concrete: None,
             many_to_many: &[],
-            sql: OnceLock::new(),
+            sql: [OnceLock::new(), OnceLock::new()],
             alone: AtomicU8::new(0),
         }
     }
@@ -177,7 +177,7 @@ impl ModelMeta {
                 None => Some(parent),
             },
             many_to_many: parent.many_to_many,
-            sql: OnceLock::new(),
+            sql: [OnceLock::new(), OnceLock::new()],
             alone: AtomicU8::new(0),
         }
     }
@@ -228,9 +228,13 @@ impl ModelMeta {
         }
     }
 
-    /// The SQL of this model's statements, built once.
-    pub(crate) fn sql(&'static self) -> &'static super::sql::Statements {
-        self.sql.get_or_init(|| super::sql::Statements::build(self))
+    /// The SQL of this model's statements in `backend`'s dialect, built once.
+    #[inline]
+    pub(crate) fn sql(
+        &'static self,
+        backend: crate::db::Backend,
+    ) -> &'static super::sql::Statements {
+        self.sql[backend.index()].get_or_init(|| super::sql::Statements::build(self, backend))
     }
 }
 

@@ -101,9 +101,9 @@ fn load_where<M: Model>(
     for chunk in keys.chunks(super::collector::CHUNK) {
         let sql = format!(
             "{} WHERE {} IN ({})",
-            meta.sql().select_all,
+            meta.sql(tx.backend()).select_all,
             super::sql::quote(column),
-            super::sql::placeholders(chunk.len())
+            tx.backend().placeholders(1, chunk.len())
         );
         let rows = tx.query_bound(
             &sql,
@@ -120,12 +120,12 @@ fn load_where<M: Model>(
 
 fn all_rows<M: Model>(using: &str) -> Result<Vec<Vec<Value>>> {
     let meta = M::META;
-    let sql = format!(
-        "{} ORDER BY {}",
-        meta.sql().select_all,
-        super::sql::quote(meta.pk_field().column)
-    );
     db::read_using(using, |tx| {
+        let sql = format!(
+            "{} ORDER BY {}",
+            meta.sql(tx.backend()).select_all,
+            super::sql::quote(meta.pk_field().column)
+        );
         tx.query_bound(
             &sql,
             |_| Ok(()),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 
+use super::meta::ModelMeta;
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
@@ -315,7 +316,7 @@ fn write<M: Model>(
     options: &SaveOptions<'_>,
 ) -> Result<bool> {
     let meta = M::META;
-    let statements = meta.sql();
+    let statements = meta.sql(tx.backend());
     let pk = meta.pk;
     let has_pk = !instance.__get(pk).is_null();
     if has_pk && !options.force_insert {
@@ -335,7 +336,7 @@ fn write<M: Model>(
             Some(fields) => {
                 let columns: Vec<&'static str> =
                     fields.iter().map(|&i| meta.fields[i].column).collect();
-                tx.execute_bound(&sql::update(meta, &columns), |binder| {
+                tx.execute_bound(&sql::update(meta, &columns, tx.backend()), |binder| {
                     for &index in fields {
                         let value = instance.__get(index);
                         check_max_length::<M>(index, value)?;
@@ -361,6 +362,9 @@ fn write<M: Model>(
         tx.execute_static(&statements.insert_all, |binder| {
             bind_fields(instance, binder, None)
         })?;
+        if meta.pk_field().auto && tx.backend() == db::Backend::Postgres {
+            reset_sequence(tx, meta)?;
+        }
     } else if meta.pk_field().auto {
         let (_, id) = tx.insert_static(&statements.insert_auto, |binder| {
             bind_fields(instance, binder, Some(pk))
@@ -375,6 +379,19 @@ fn write<M: Model>(
         ));
     }
     Ok(true)
+}
+
+/// Moves the sequence of `meta`'s auto key past the keys stored (see [`sql::sequence_reset`]).
+pub(crate) fn reset_sequence(tx: &Transaction, meta: &'static ModelMeta) -> Result<()> {
+    tx.query_bound(
+        &sql::sequence_reset(meta),
+        |binder| {
+            binder.bind(ValueRef::Text(&sql::quote(meta.table)))?;
+            binder.bind(ValueRef::Text(meta.pk_field().column))
+        },
+        |_| Ok(()),
+    )
+    .map(drop)
 }
 
 pub(crate) fn delete_instance<M: Model>(instance: &mut M, using: &str) -> Result<Deleted> {
@@ -435,8 +452,9 @@ pub(crate) fn delete_many<M: Model>(
         announce(&pre_delete, instances)?;
         let mut deleted = Deleted::default();
         for instance in instances.iter() {
-            let rows =
-                tx.execute_static(&meta.sql().delete, |b| b.bind(instance.__get(meta.pk)))?;
+            let rows = tx.execute_static(&meta.sql(tx.backend()).delete, |b| {
+                b.bind(instance.__get(meta.pk))
+            })?;
             deleted.add(meta.label, rows);
         }
         announce(&post_delete, instances)?;
@@ -449,7 +467,7 @@ pub(crate) fn load_by_pk<M: Model>(key: ValueRef<'_>, using: &str) -> Result<M> 
     let meta = M::META;
     let mut instance = db::read_using(using, |tx| {
         let mut rows = tx.query_bound(
-            &meta.sql().select_by_pk,
+            &meta.sql(tx.backend()).select_by_pk,
             |binder| binder.bind(key),
             M::__from_row,
         )?;
@@ -466,7 +484,7 @@ pub(crate) fn refresh<M: Model>(instance: &mut M, using: &str) -> Result<()> {
     }
     let fresh = db::read_using(using, |tx| {
         let mut rows = tx.query_bound(
-            &meta.sql().select_by_pk,
+            &meta.sql(tx.backend()).select_by_pk,
             |binder| binder.bind(instance.__get(meta.pk)),
             M::__from_row,
         )?;

@@ -2,16 +2,18 @@
 //! identifiers for the dialect) and then reused: prepared statements are cached per connection,
 //! keyed by this text.
 
-use sea_query::{Alias, Expr, ExprTrait, Query, SqliteQueryBuilder};
+use sea_query::{Alias, Expr, ExprTrait, Query};
 
 use super::meta::ModelMeta;
+use crate::db::Backend;
 
-/// Every statement `save`, `delete` and `refresh_from_db` run, with `?` placeholders bound in
-/// field order.
+/// Every statement `save`, `delete` and `refresh_from_db` run, in one backend's dialect, with
+/// placeholders bound in field order.
 pub(crate) struct Statements {
     /// `INSERT` of every field.
     pub(crate) insert_all: String,
-    /// `INSERT` of every field but an auto primary key, which the database assigns.
+    /// `INSERT` of every field but an auto primary key, which the database assigns; on
+    /// PostgreSQL, `RETURNING` it.
     pub(crate) insert_auto: String,
     /// `UPDATE` of every field but the key, `WHERE pk = ?` bound last; for a model whose only
     /// field is its key, `SELECT 1 … WHERE pk = ?`, which tells whether the row exists.
@@ -29,7 +31,7 @@ fn placeholder() -> Expr {
 }
 
 impl Statements {
-    pub(crate) fn build(meta: &'static ModelMeta) -> Self {
+    pub(crate) fn build(meta: &'static ModelMeta, backend: Backend) -> Self {
         let pk = meta.pk_field();
         let all: Vec<&'static str> = meta.fields.iter().map(|f| f.column).collect();
         let but_auto: Vec<&'static str> = meta
@@ -39,34 +41,40 @@ impl Statements {
             .map(|f| f.column)
             .collect();
         Statements {
-            insert_all: insert(meta.table, &all),
-            insert_auto: insert(meta.table, &but_auto),
+            insert_all: insert(meta.table, &all, backend),
+            insert_auto: match backend {
+                Backend::Sqlite => insert(meta.table, &but_auto, backend),
+                Backend::Postgres => format!(
+                    "{} RETURNING {}",
+                    insert(meta.table, &but_auto, backend),
+                    quote(pk.column)
+                ),
+            },
             update_all: match non_key_columns(meta).as_slice() {
-                [] => {
+                [] => backend.sql(
                     Query::select()
                         .expr(Expr::cust("1"))
                         .from(Alias::new(meta.table))
-                        .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder()))
-                        .build(SqliteQueryBuilder)
-                        .0
-                }
-                columns => update(meta, columns),
+                        .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder())),
+                ),
+                columns => update(meta, columns, backend),
             },
-            delete: Query::delete()
-                .from_table(Alias::new(meta.table))
-                .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder()))
-                .build(SqliteQueryBuilder)
-                .0,
-            select_all: Query::select()
-                .columns(all.iter().map(|c| Alias::new(*c)))
-                .from(Alias::new(meta.table))
-                .to_string(SqliteQueryBuilder),
-            select_by_pk: Query::select()
-                .columns(all.iter().map(|c| Alias::new(*c)))
-                .from(Alias::new(meta.table))
-                .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder()))
-                .build(SqliteQueryBuilder)
-                .0,
+            delete: backend.sql(
+                Query::delete()
+                    .from_table(Alias::new(meta.table))
+                    .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder())),
+            ),
+            select_all: backend.sql(
+                Query::select()
+                    .columns(all.iter().map(|c| Alias::new(*c)))
+                    .from(Alias::new(meta.table)),
+            ),
+            select_by_pk: backend.sql(
+                Query::select()
+                    .columns(all.iter().map(|c| Alias::new(*c)))
+                    .from(Alias::new(meta.table))
+                    .and_where(Expr::col(Alias::new(pk.column)).eq(placeholder())),
+            ),
         }
     }
 }
@@ -79,41 +87,42 @@ fn non_key_columns(meta: &ModelMeta) -> Vec<&'static str> {
         .collect()
 }
 
-fn insert(table: &'static str, columns: &[&'static str]) -> String {
+fn insert(table: &'static str, columns: &[&'static str], backend: Backend) -> String {
     if columns.is_empty() {
         return format!("INSERT INTO {} DEFAULT VALUES", quote(table));
     }
-    Query::insert()
-        .into_table(Alias::new(table))
-        .columns(columns.iter().map(|c| Alias::new(*c)))
-        .values_panic(columns.iter().map(|_| placeholder()))
-        .build(SqliteQueryBuilder)
-        .0
+    backend.sql(
+        Query::insert()
+            .into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .values_panic(columns.iter().map(|_| placeholder())),
+    )
 }
 
 /// `UPDATE table SET c1 = ?, … WHERE pk = ?` for the given columns.
-pub(crate) fn update(meta: &ModelMeta, columns: &[&'static str]) -> String {
-    Query::update()
-        .table(Alias::new(meta.table))
-        .values(columns.iter().map(|c| (Alias::new(*c), placeholder())))
-        .and_where(Expr::col(Alias::new(meta.pk_field().column)).eq(placeholder()))
-        .build(SqliteQueryBuilder)
-        .0
+pub(crate) fn update(meta: &ModelMeta, columns: &[&'static str], backend: Backend) -> String {
+    backend.sql(
+        Query::update()
+            .table(Alias::new(meta.table))
+            .values(columns.iter().map(|c| (Alias::new(*c), placeholder())))
+            .and_where(Expr::col(Alias::new(meta.pk_field().column)).eq(placeholder())),
+    )
 }
 
-/// An identifier quoted for SQLite.
+/// An identifier quoted for SQL: SQLite and PostgreSQL both quote with `"`, doubled inside.
 pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// `?, ?, ?` for `n` parameters.
-pub(crate) fn placeholders(n: usize) -> String {
-    let mut out = String::with_capacity(n * 3);
-    for i in 0..n {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push('?');
-    }
-    out
+/// On PostgreSQL, the statement that moves the sequence of `table`'s auto key past the largest
+/// key stored: a row inserted with a key of its own (a fixture, `save` with `id` set) leaves the
+/// sequence behind, and the next automatic key would collide with it. Django leaves that to
+/// `sqlsequencereset`; clarion runs this after such an insert.
+pub(crate) fn sequence_reset(meta: &ModelMeta) -> String {
+    let column = meta.pk_field().column;
+    format!(
+        "SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT max({col}) FROM {table}), 1), (SELECT max({col}) FROM {table}) IS NOT NULL)",
+        col = quote(column),
+        table = quote(meta.table),
+    )
 }

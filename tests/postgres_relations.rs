@@ -1,0 +1,4 @@
+//! `tests/relations.rs`, run on PostgreSQL (see `tests/support/backend.rs`).
+
+#[path = "relations.rs"]
+pub mod relations;
