@@ -1,6 +1,10 @@
 //! A small blog on an embedded SQLite file, with Django's model signals:
 //! `cargo run --example quickstart`.
 //!
+//! Given a PostgreSQL URL, it runs the same on PostgreSQL, in a schema of its own
+//! (`clarion_quickstart`, emptied first): `cargo run --example quickstart --
+//! postgres://postgres@127.0.0.1:5432/test` (the `postgres` feature, which the examples have).
+//!
 //! - saving a new `User` creates its `Profile` in a `post_save` receiver, in the same transaction;
 //! - a `pre_save` receiver gives each `Post` a slug from its title;
 //! - one receiver without a sender logs every save of every model;
@@ -95,11 +99,10 @@ pub struct Tag {
 
 /// Recounts the posts of every tag, in the transaction of the change.
 fn recount_tags(tx: &Transaction) -> clarion::Result<()> {
-    tx.execute(
+    // Plain SQL that both SQLite and PostgreSQL take.
+    tx.execute_batch(
         "UPDATE tag SET posts = (SELECT count(*) FROM post_tags WHERE post_tags.tag_id = tag.id)",
-        [],
-    )?;
-    Ok(())
+    )
 }
 
 // Django: @receiver(m2m_changed, sender=Post.tags.through). `PostTags` is the relation's type.
@@ -234,9 +237,29 @@ fn before_user_delete(instance: &User) {
 }
 
 fn main() -> clarion::Result<()> {
-    let path = std::env::temp_dir().join("clarion-quickstart.db");
-    let _ = std::fs::remove_file(&path);
-    db::register(Database::open(&format!("sqlite://{}", path.display()))?);
+    let database = match std::env::args().nth(1) {
+        Some(url) if url.starts_with("postgres") => {
+            // A schema of the quickstart's own, emptied first, so that it runs again and again.
+            Database::open(&url)?.atomic(|tx| {
+                tx.execute_batch(
+                    "DROP SCHEMA IF EXISTS clarion_quickstart CASCADE; \
+                     CREATE SCHEMA clarion_quickstart",
+                )
+            })?;
+            let separator = if url.contains('?') { '&' } else { '?' };
+            Database::open(&format!(
+                "{url}{separator}options=-c%20search_path%3Dclarion_quickstart"
+            ))?
+        }
+        Some(url) => Database::open(&url)?,
+        None => {
+            let path = std::env::temp_dir().join("clarion-quickstart.db");
+            let _ = std::fs::remove_file(&path);
+            Database::open(&format!("sqlite://{}", path.display()))?
+        }
+    };
+    println!("database: {} ({})", database.url(), database.backend());
+    db::register(database);
 
     println!("migrate()");
     let migrated = clarion::migrate()?;
