@@ -18,6 +18,16 @@
 //! without receivers at most 1.15x the baseline, with the two receivers at most 1.3x. Update and
 //! deletes are reported, with no goal.
 //!
+//! **PostgreSQL** (issue #6), when a server is reachable at `CLARION_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`; otherwise the case is skipped with a message):
+//!
+//! | case | clarion | baseline (raw `postgres` crate, same transaction) |
+//! |---|---|---|
+//! | `postgres_insert/two` | `save()` of 2,000 new `Watched` (one `pre_save`, one `post_save` receiver) inside one `atomic` on a PostgreSQL alias | the same prepared `INSERT … RETURNING "id"` run 2,000 times with `query_one` on one connection |
+//!
+//! Both sides write the same table in the schema `clarion_bench` over local TCP; the goal is at
+//! most 1.3x.
+//!
 //! After criterion's report (under `cargo bench` only), `main` prints a table of its own: each
 //! case and its baseline timed in alternating rounds (which goes first switches every round), so
 //! both see the same machine load, with the median ratio and each goal's verdict
@@ -256,9 +266,87 @@ fn delete_all<M: Model>(instances: &mut [M]) {
 }
 
 /// Every case.
+/// Rows of the PostgreSQL case: each insert is a round trip to the server.
+const PG_ROWS: usize = 2_000;
+const PG_ALIAS: &str = "pg";
+
+/// The PostgreSQL URL of the bench's schema, once it is set up with clarion's tables; `None`
+/// (with a message) when no server answers.
+fn postgres_bench() -> Option<String> {
+    static URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let server = std::env::var("CLARION_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let setup = Database::open_as("pg_setup", &server).ok()?;
+        if let Err(error) = setup.atomic(|tx| {
+            tx.execute_batch(
+                "DROP SCHEMA IF EXISTS clarion_bench CASCADE; CREATE SCHEMA clarion_bench",
+            )
+        }) {
+            println!("postgres_insert: skipped, no PostgreSQL server at {server}: {error}");
+            return None;
+        }
+        let separator = if server.contains('?') { '&' } else { '?' };
+        let url = format!("{server}{separator}options=-c%20search_path%3Dclarion_bench");
+        db::register(Database::open_as(PG_ALIAS, &url).unwrap());
+        clarion::migrate_using(PG_ALIAS).unwrap();
+        Some(url)
+    })
+    .clone()
+}
+
+fn postgres_cases(out: &mut Vec<Case>, data: &[(String, String, i64)]) {
+    let Some(url) = postgres_bench() else { return };
+    let data: Vec<_> = data[..PG_ROWS].to_vec();
+    let clear_pg = || {
+        db::atomic_using(PG_ALIAS, |tx| tx.execute_batch("DELETE FROM watched")).unwrap();
+    };
+    let d = data.clone();
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    // Prepared once, as clarion's statement is prepared once per connection.
+    let insert = raw
+        .prepare(
+            "INSERT INTO \"watched\" (\"title\", \"body\", \"views\") \
+             VALUES ($1, $2, $3) RETURNING \"id\"",
+        )
+        .unwrap();
+    out.push(Case {
+        group: "postgres_insert",
+        name: "two",
+        goal: Some(1.3),
+        clarion: Box::new(move || {
+            let mut instances = watched(&d);
+            let t = timed(|| {
+                db::atomic_using(PG_ALIAS, |_| {
+                    for instance in instances.iter_mut() {
+                        instance.save_with(SaveOptions::new().using(PG_ALIAS))?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            });
+            clear_pg();
+            t
+        }),
+        baseline: Box::new(move || {
+            let t = timed(|| {
+                let mut tx = raw.transaction().unwrap();
+                for (title, body, views) in &data {
+                    let row = tx.query_one(&insert, &[title, body, views]).unwrap();
+                    black_box(row.get::<_, i64>(0));
+                }
+                tx.commit().unwrap();
+            });
+            raw.batch_execute("DELETE FROM watched").unwrap();
+            t
+        }),
+    });
+}
+
 fn cases() -> Vec<Case> {
     let data = rows();
     let mut out = Vec::new();
+    postgres_cases(&mut out, &data);
 
     let raw_insert = |table: &'static str| -> Run {
         let d = data.clone();
