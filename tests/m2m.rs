@@ -6,7 +6,7 @@ mod events;
 #[path = "support/memory_db.rs"]
 mod memory_db;
 
-use clarion::db;
+use clarion::db::{self, Backend};
 use clarion::models::signals::{M2mAction, M2mChanged};
 use clarion::models::{Instance, ManyToManyRelation, ModelMeta, PkSet};
 use clarion::prelude::*;
@@ -180,10 +180,7 @@ fn house_rules(
 ) -> Result<(), Error> {
     if action == M2mAction::PreRemove && name(instance) == "sticky" {
         // Cheese stays on a sticky pizza: its key is dropped from what `remove` deletes.
-        let cheese: Vec<i64> =
-            tx.query("SELECT id FROM topping WHERE name = 'cheese'", [], |r| {
-                r.get(0)
-            })?;
+        let cheese = topping_ids(tx, "cheese")?;
         if let (Some(set), Some(&id)) = (pk_set.as_mut(), cheese.first()) {
             set.remove(id);
         }
@@ -195,10 +192,7 @@ fn house_rules(
     match name(instance).as_str() {
         "forbidden" => Err(Error::msg("no toppings on this one")),
         "plain" => {
-            let anchovy: Vec<i64> =
-                tx.query("SELECT id FROM topping WHERE name = 'anchovy'", [], |r| {
-                    r.get(0)
-                })?;
+            let anchovy = topping_ids(tx, "anchovy")?;
             if let (Some(set), Some(&id)) = (pk_set.as_mut(), anchovy.first()) {
                 set.remove(id);
             }
@@ -207,6 +201,17 @@ fn house_rules(
         "failing after" => Ok(()),
         _ => Ok(()),
     }
+}
+
+/// The keys of the toppings named `name`, read through `tx` (on either backend).
+fn topping_ids(tx: &clarion::db::Transaction, name: &str) -> Result<Vec<i64>, Error> {
+    tx.query_values("SELECT id FROM topping WHERE name = $1", &[name.into()])?
+        .into_iter()
+        .map(|row| match row.as_slice() {
+            [Value::Int(id)] => Ok(*id),
+            other => Err(Error::msg(format!("not a key: {other:?}"))),
+        })
+        .collect()
 }
 
 /// Fails after the rows are written, in `post_add`: everything must be undone.
@@ -610,15 +615,26 @@ fn the_relation_is_described_and_migrated() {
     assert_eq!(meta[0].source().label, "kitchen.pizza");
     assert_eq!(meta[0].target().label, "kitchen.topping");
     assert!(meta[0].sender().is::<PizzaToppings>());
-    let tables: Vec<String> = db::atomic_using(alias, |tx| {
-        tx.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pizza_%' ORDER BY name",
-            [],
-            |row| row.get(0),
-        )
-    })
-    .unwrap();
-    assert_eq!(tables, ["pizza_extras", "pizza_toppings"]);
+    // Each backend lists its tables in a catalogue of its own.
+    let catalogue = match memory_db::backend::backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pizza_%' ORDER BY name"
+        }
+        _ => {
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+             AND table_name LIKE 'pizza_%' ORDER BY table_name"
+        }
+    };
+    let tables: Vec<Vec<Value>> =
+        db::atomic_using(alias, |tx| tx.query_values(catalogue, &[])).unwrap();
+    assert_eq!(
+        tables,
+        [
+            vec![Value::Text("pizza_extras".into())],
+            vec![Value::Text("pizza_toppings".into())]
+        ]
+    );
     // Idempotent.
     assert!(clarion::migrate_using(alias).unwrap().created.is_empty());
 }

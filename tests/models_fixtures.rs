@@ -1,20 +1,23 @@
 //! Fixtures: loading Django's JSON format all or nothing, with `raw = true` in the signals, and
 //! dumping it as `dumpdata --indent 2` does.
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/fixture_models.rs"]
 mod fixture_models;
 
 use std::path::Path;
 
-use clarion::db::{self, Database};
+use clarion::db::{self, Backend, Database};
 use clarion::fixtures::{self, Loaded};
 use clarion::models::signals::{PostSave, PreSave};
 use clarion::prelude::*;
-use clarion::{Error, testing};
+use clarion::{Error, Value, testing};
 
-/// A fresh, migrated in-memory database under its own alias: tests run in parallel threads.
+/// A fresh, migrated database under its own alias, on this binary's backend (see
+/// `support/backend.rs`): tests run in parallel threads.
 fn database(alias: &str) -> Database {
-    let database = Database::open_as(alias, "sqlite::memory:").unwrap();
+    let database = backend::fresh(alias);
     db::register(database.clone());
     clarion::migrate_using(alias).unwrap();
     database
@@ -30,12 +33,17 @@ fn fixture(name: &str) -> String {
 }
 
 fn count(alias: &str, table: &str) -> i64 {
-    db::atomic_using(alias, |tx| {
-        tx.query_row(&format!("SELECT count(*) FROM {table}"), (), |row| {
-            row.get(0)
-        })
-    })
-    .unwrap()
+    match row(alias, &format!("SELECT count(*) FROM \"{table}\"")).as_slice() {
+        [Value::Int(n)] => *n,
+        other => panic!("count(*) read back as {other:?}"),
+    }
+}
+
+/// The one row `sql` returns, on either backend.
+fn row(alias: &str, sql: &str) -> Vec<Value> {
+    let mut rows = db::atomic_using(alias, |tx| tx.query_values(sql, &[])).unwrap();
+    assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+    rows.remove(0)
 }
 
 /// The error's `(index, model, field)`, and its reason.
@@ -86,34 +94,27 @@ fn load_saves_each_record_raw_and_counts_them() -> clarion::Result<()> {
     assert_eq!(post.take(), vec![(true, true); 4]);
 
     // Values as the models' fields store them.
-    let row = db::atomic_using("fixtures-load", |tx| {
-        tx.query_row(
-            "SELECT title, body, rank, rating, published, cover, extra FROM blog_entry WHERE id = 2",
-            (),
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<String>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, f64>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Vec<u8>>(5)?,
-                    row.get::<_, String>(6)?,
-                ))
-            },
-        )
-    })?;
+    let stored = row(
+        "fixtures-load",
+        "SELECT title, body, rank, rating, published, cover, extra FROM blog_entry WHERE id = 2",
+    );
+    let (published, extra) = match backend::backend() {
+        // 0/1 and the JSON text as written, as Django stores them in SQLite.
+        Backend::Sqlite => (Value::Int(1), r#"{"n":[1,2.5,"three"]}"#),
+        // A `boolean` column, and `jsonb`, which reads back in PostgreSQL's own text form.
+        _ => (Value::Bool(true), r#"{"n": [1, 2.5, "three"]}"#),
+    };
     assert_eq!(
-        row,
-        (
-            "Second".to_owned(),
-            Some("It's here.".to_owned()),
-            5,
-            3.25,
-            1,
-            vec![0, 1, 2, 255],
-            r#"{"n":[1,2.5,"three"]}"#.to_owned()
-        )
+        stored,
+        [
+            Value::from("Second"),
+            Value::from("It's here."),
+            Value::Int(5),
+            Value::Float(3.25),
+            published,
+            Value::Bytes(vec![0, 1, 2, 255]),
+            Value::from(extra),
+        ]
     );
 
     // Loading again updates the same rows (Django's loaddata does too).
@@ -183,10 +184,12 @@ fn a_duplicate_unique_value_loads_nothing() {
     ]"#;
     let (at_, reason) = fixture_error(fixtures::load_using(json, "fixtures-unique").unwrap_err());
     assert_eq!(at_, at(1, Some("blog.entry"), Some("slug")));
-    assert!(
-        reason.contains("UNIQUE constraint failed: blog_entry.slug"),
-        "{reason}"
-    );
+    // The database's own message.
+    let message = match backend::backend() {
+        Backend::Sqlite => "UNIQUE constraint failed: blog_entry.slug",
+        _ => "duplicate key value violates unique constraint \"blog_entry_slug_key\"",
+    };
+    assert!(reason.contains(message), "{reason}");
     assert_eq!(count("fixtures-unique", "blog_entry"), 0);
 }
 
@@ -328,7 +331,7 @@ fn dump_orders_by_label_then_key_and_round_trips() -> clarion::Result<()> {
 #[test]
 fn the_default_database_and_files() -> clarion::Result<()> {
     // The only test of this binary that uses the default database.
-    db::register(Database::open("sqlite::memory:")?);
+    db::register(backend::fresh(db::DEFAULT_ALIAS));
     clarion::migrate()?;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blog.json");
     assert_eq!(fixtures::load_file(&path)?.count, 4);
@@ -359,15 +362,15 @@ mod dates_and_uuids {
             [("blog.entry", 2), ("blog.event", 2), ("blog.tag", 1)]
         );
 
-        // Stored as Django stores them in SQLite.
+        // Stored as Django stores them in SQLite; PostgreSQL's `uuid`, `date` and `timestamp`
+        // columns read back in the same text forms.
         let stored = db::atomic_using("fixtures-django", |tx| {
-            tx.query(
+            tx.query_values(
                 "SELECT id, day, starts, created, ends FROM blog_event ORDER BY id",
-                (),
-                |row| Ok([0, 1, 2, 3, 4].map(|i| row.get::<_, Option<String>>(i).unwrap())),
+                &[],
             )
         })?;
-        let text = |s: &str| Some(s.to_owned());
+        let text = |s: &str| Value::from(s);
         assert_eq!(
             stored[0],
             [
@@ -375,7 +378,7 @@ mod dates_and_uuids {
                 text("2024-05-01"),
                 text("2024-05-01 12:30:00"),
                 text("2024-05-01 12:30:00.123"),
-                None
+                Value::Null
             ]
         );
         assert_eq!(stored[1][4], text("2025-01-01 01:30:00.500"));
@@ -399,27 +402,22 @@ mod dates_and_uuids {
             "{from_rust}"
         );
 
-        let entry = db::atomic_using("fixtures-django", |tx| {
-            tx.query_row(
-                "SELECT body, cover, extra FROM blog_entry WHERE id = 1",
-                (),
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Vec<u8>>(1)?,
-                        row.get::<_, String>(2)?,
-                    ))
-                },
-            )
-        })?;
-        assert_eq!(
-            entry.0,
-            "First post.\nIt has \"quotes\", a backslash \\ and ünïcödé."
+        let entry = row(
+            "fixtures-django",
+            "SELECT body, cover, extra FROM blog_entry WHERE id = 1",
         );
-        assert_eq!(entry.1, b"\x89PNG\r\n\x1a\n");
+        let extra = match backend::backend() {
+            Backend::Sqlite => r#"{"featured":null,"tags":["intro","news"],"views":12}"#,
+            // `jsonb` reads back in PostgreSQL's own text form: keys by length, then bytes.
+            _ => r#"{"tags": ["intro", "news"], "views": 12, "featured": null}"#,
+        };
         assert_eq!(
-            entry.2,
-            r#"{"featured":null,"tags":["intro","news"],"views":12}"#
+            entry,
+            [
+                Value::from("First post.\nIt has \"quotes\", a backslash \\ and ünïcödé."),
+                Value::Bytes(b"\x89PNG\r\n\x1a\n".to_vec()),
+                Value::from(extra),
+            ]
         );
         Ok(())
     }

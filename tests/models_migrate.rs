@@ -1,18 +1,21 @@
 //! `migrate()`: the tables, columns, constraints and indexes it creates, that a second run
 //! creates nothing, and the `pre_migrate`/`post_migrate` signals around it.
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/fixture_models.rs"]
 mod fixture_models;
 
-use clarion::db::{self, Database};
+use clarion::db::{self, Backend, Database};
 use clarion::models::signals::Migrate;
 use clarion::prelude::*;
-use clarion::{ConstraintKind, Error, Migrated, testing};
+use clarion::{ConstraintKind, Error, Migrated, Value, testing};
 use fixture_models::{Entry, Tag};
 
-/// A fresh in-memory database under its own alias: tests run in parallel threads.
+/// A fresh database under its own alias, on this binary's backend (see `support/backend.rs`):
+/// tests run in parallel threads.
 fn database(alias: &str) -> Database {
-    let database = Database::open_as(alias, "sqlite::memory:").unwrap();
+    let database = backend::fresh(alias);
     db::register(database.clone());
     database
 }
@@ -41,15 +44,105 @@ fn entry(slug: &str) -> Entry {
     }
 }
 
-fn schema(alias: &str, kind: &str, table: &str) -> Vec<(String, Option<String>)> {
-    db::atomic_using(alias, |tx| {
-        tx.query(
-            "SELECT name, sql FROM sqlite_master WHERE type = ?1 AND tbl_name = ?2 ORDER BY name",
-            [kind, table],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+fn query(alias: &str, sql: &str, params: &[Value]) -> Vec<Vec<Value>> {
+    db::atomic_using(alias, |tx| tx.query_values(sql, params)).unwrap()
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::Text(text) => Some(text.clone()),
+        other => panic!("expected text, read {other:?}"),
+    }
+}
+
+/// The tables named `table` (none or one), as the database's catalog lists them.
+fn tables(alias: &str, table: &str) -> Vec<String> {
+    let sql = match backend::backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND tbl_name = $1 ORDER BY name"
+        }
+        _ => {
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY table_name"
+        }
+    };
+    query(alias, sql, &[table.into()])
+        .iter()
+        .map(|row| text(&row[0]).unwrap())
+        .collect()
+}
+
+/// SQLite's `CREATE TABLE` statement of `table`, as it keeps it.
+fn sqlite_table_sql(alias: &str, table: &str) -> String {
+    let rows = query(
+        alias,
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND tbl_name = $1",
+        &[table.into()],
+    );
+    text(&rows[0][0]).unwrap()
+}
+
+/// The indexes of `table` by name, with their definition (SQLite has none for the indexes it
+/// creates itself, as for a `UNIQUE` column).
+fn indexes(alias: &str, table: &str) -> Vec<(String, Option<String>)> {
+    let sql = match backend::backend() {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
+             ORDER BY name"
+        }
+        _ => {
+            "SELECT indexname::text, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = $1 ORDER BY indexname"
+        }
+    };
+    query(alias, sql, &[table.into()])
+        .iter()
+        .map(|row| (text(&row[0]).unwrap(), text(&row[1])))
+        .collect()
+}
+
+/// PostgreSQL: each column of `table` as `name type [NOT NULL] [DEFAULT …] [IDENTITY]`, from
+/// the catalog, then each constraint's definition.
+fn postgres_table(alias: &str, table: &str) -> (Vec<String>, Vec<String>) {
+    let columns = query(
+        alias,
+        "SELECT column_name::text, data_type::text, character_maximum_length::bigint, \
+         is_nullable::text, column_default::text, is_identity::text \
+         FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        &[table.into()],
+    )
+    .iter()
+    .map(|row| {
+        let mut column = format!("{} {}", text(&row[0]).unwrap(), text(&row[1]).unwrap());
+        match &row[2] {
+            Value::Int(n) => column.push_str(&format!("({n})")),
+            Value::Null => {}
+            other => panic!("a length of {other:?}"),
+        }
+        if text(&row[3]).unwrap() == "NO" {
+            column.push_str(" NOT NULL");
+        }
+        if let Some(default) = text(&row[4]) {
+            column.push_str(&format!(" DEFAULT {default}"));
+        }
+        if text(&row[5]).unwrap() == "YES" {
+            column.push_str(" IDENTITY");
+        }
+        column
     })
-    .unwrap()
+    .collect();
+    let constraints = query(
+        alias,
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = $1::text::regclass ORDER BY conname",
+        &[table.into()],
+    )
+    .iter()
+    .map(|row| text(&row[0]).unwrap())
+    .collect();
+    (columns, constraints)
 }
 
 #[test]
@@ -59,11 +152,7 @@ fn creates_every_table_once_then_nothing() -> clarion::Result<()> {
     assert_eq!(first.created, all_tables());
     let second = clarion::migrate_using("migrate-idempotent")?;
     assert_eq!(second, Migrated::default());
-    let tables: Vec<String> = schema("migrate-idempotent", "table", "blog_entry")
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(tables, ["blog_entry"]);
+    assert_eq!(tables("migrate-idempotent", "blog_entry"), ["blog_entry"]);
     Ok(())
 }
 
@@ -71,8 +160,38 @@ fn creates_every_table_once_then_nothing() -> clarion::Result<()> {
 fn columns_are_declared_as_django_declares_them() -> clarion::Result<()> {
     let _db = database("migrate-columns");
     clarion::migrate_using("migrate-columns")?;
-    let (_, sql) = schema("migrate-columns", "table", "blog_entry").remove(0);
-    let sql = sql.unwrap();
+    if backend::backend() != Backend::Sqlite {
+        // Django's PostgreSQL types (every integer a `bigint`), read back from the catalog.
+        assert_eq!(
+            postgres_table("migrate-columns", "blog_entry"),
+            (
+                vec![
+                    "id bigint NOT NULL IDENTITY".to_owned(),
+                    "title character varying(50) NOT NULL".to_owned(),
+                    "slug text NOT NULL".to_owned(),
+                    "body text".to_owned(),
+                    "rank bigint NOT NULL DEFAULT 0".to_owned(),
+                    "rating double precision NOT NULL DEFAULT 2.5".to_owned(),
+                    "published boolean NOT NULL DEFAULT true".to_owned(),
+                    r"cover bytea NOT NULL DEFAULT '\x'::bytea".to_owned(),
+                    "extra jsonb NOT NULL DEFAULT '{}'::jsonb".to_owned(),
+                ],
+                vec!["PRIMARY KEY (id)".to_owned(), "UNIQUE (slug)".to_owned()],
+            )
+        );
+        assert_eq!(
+            postgres_table("migrate-columns", "blog_tag"),
+            (
+                vec![
+                    "name character varying(30) NOT NULL".to_owned(),
+                    "uses bigint NOT NULL".to_owned(),
+                ],
+                vec!["PRIMARY KEY (name)".to_owned()],
+            )
+        );
+        return Ok(());
+    }
+    let sql = sqlite_table_sql("migrate-columns", "blog_entry");
     for column in [
         r#""id" integer NOT NULL PRIMARY KEY AUTOINCREMENT"#,
         r#""title" text NOT NULL"#,
@@ -86,8 +205,8 @@ fn columns_are_declared_as_django_declares_them() -> clarion::Result<()> {
     ] {
         assert!(sql.contains(column), "`{column}` not in {sql}");
     }
-    let (_, sql) = schema("migrate-columns", "table", "blog_tag").remove(0);
-    assert!(sql.unwrap().contains(r#""name" text NOT NULL PRIMARY KEY"#));
+    let sql = sqlite_table_sql("migrate-columns", "blog_tag");
+    assert!(sql.contains(r#""name" text NOT NULL PRIMARY KEY"#));
     Ok(())
 }
 
@@ -95,24 +214,32 @@ fn columns_are_declared_as_django_declares_them() -> clarion::Result<()> {
 fn defaults_fill_columns_an_insert_leaves_out() -> clarion::Result<()> {
     let _db = database("migrate-defaults");
     clarion::migrate_using("migrate-defaults")?;
-    let row = db::atomic_using("migrate-defaults", |tx| {
-        tx.execute("INSERT INTO blog_entry (title, slug) VALUES ('t', 's')", ())?;
-        tx.query_row(
+    let rows = db::atomic_using("migrate-defaults", |tx| {
+        tx.execute_values(
+            "INSERT INTO blog_entry (title, slug) VALUES ('t', 's')",
+            &[],
+        )?;
+        tx.query_values(
             "SELECT rank, rating, published, cover, extra, body FROM blog_entry",
-            (),
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, f64>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                ))
-            },
+            &[],
         )
     })?;
-    assert_eq!(row, (0, 2.5, 1, Vec::new(), "{}".to_owned(), None));
+    let published = match backend::backend() {
+        // Django stores booleans as 0/1 in SQLite.
+        Backend::Sqlite => Value::Int(1),
+        _ => Value::Bool(true),
+    };
+    assert_eq!(
+        rows,
+        [[
+            Value::Int(0),
+            Value::Float(2.5),
+            published,
+            Value::Bytes(Vec::new()),
+            Value::from("{}"),
+            Value::Null,
+        ]]
+    );
     Ok(())
 }
 
@@ -132,9 +259,9 @@ fn not_null_and_unique_are_enforced() -> clarion::Result<()> {
         "{error:?}"
     );
     let error = db::atomic_using("migrate-constraints", |tx| {
-        tx.execute(
+        tx.execute_values(
             "INSERT INTO blog_entry (title, slug) VALUES (NULL, 'x')",
-            (),
+            &[],
         )
     })
     .unwrap_err();
@@ -178,22 +305,28 @@ fn not_null_and_unique_are_enforced() -> clarion::Result<()> {
 fn index_fields_get_an_index() -> clarion::Result<()> {
     let _db = database("migrate-indexes");
     clarion::migrate_using("migrate-indexes")?;
-    let indexes = schema("migrate-indexes", "index", "blog_entry");
-    // The UNIQUE slug has SQLite's own index; `rank` has a named one; nothing else.
-    assert_eq!(indexes.len(), 2, "{indexes:?}");
-    let (name, sql) = indexes
+    let found = indexes("migrate-indexes", "blog_entry");
+    let (expected, definition_end) = match backend::backend() {
+        // The UNIQUE slug has SQLite's own index; `rank` has a named one; nothing else (the
+        // integer key is the rowid).
+        Backend::Sqlite => (2, r#"ON "blog_entry" ("rank")"#),
+        // The key's and the UNIQUE slug's indexes; `rank` has a named one; nothing else.
+        _ => (3, " USING btree (rank)"),
+    };
+    assert_eq!(found.len(), expected, "{found:?}");
+    if backend::backend() != Backend::Sqlite {
+        assert_eq!(found[0].0, "blog_entry_pkey", "{found:?}");
+        assert_eq!(found[2].0, "blog_entry_slug_key", "{found:?}");
+    }
+    let (name, sql) = found
         .iter()
         .find(|(name, _)| name.starts_with("blog_entry_rank_"))
         .expect("an index on rank");
     assert_eq!(name.len(), "blog_entry_rank_".len() + 8);
-    assert!(
-        sql.as_deref()
-            .unwrap()
-            .ends_with(r#"ON "blog_entry" ("rank")"#)
-    );
+    assert!(sql.as_deref().unwrap().ends_with(definition_end), "{sql:?}");
     // Idempotent too.
     clarion::migrate_using("migrate-indexes")?;
-    assert_eq!(schema("migrate-indexes", "index", "blog_entry").len(), 2);
+    assert_eq!(indexes("migrate-indexes", "blog_entry").len(), expected);
     Ok(())
 }
 
@@ -248,7 +381,7 @@ fn a_failing_receiver_creates_nothing() -> clarion::Result<()> {
     let error = clarion::migrate_using("migrate-rollback").unwrap_err();
     post_migrate.disconnect(id);
     assert!(matches!(error, Error::Receiver { .. }), "{error:?}");
-    assert!(schema("migrate-rollback", "table", "blog_entry").is_empty());
+    assert!(tables("migrate-rollback", "blog_entry").is_empty());
     assert_eq!(
         clarion::migrate_using("migrate-rollback")?.created,
         all_tables()

@@ -4,10 +4,11 @@
 //! Link-time receivers are global to this test binary and tests run in parallel, so each test
 //! uses its own database alias and the receivers log under the alias they ran on.
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/events.rs"]
 mod events;
 
-use clarion::db::{self, Database};
 use clarion::models::{DeleteOrigin, Instance, models};
 use clarion::prelude::*;
 use events::{events, log};
@@ -116,7 +117,7 @@ fn short(sender: Sender) -> &'static str {
 }
 
 fn database(alias: &str) -> &str {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
+    backend::register(alias);
     clarion::migrate_using(alias).unwrap();
     alias
 }
@@ -303,7 +304,7 @@ fn introspection_shows_proxies_and_migrate_creates_no_table_for_them() {
     assert!(!User::META.is_proxy());
     assert!(std::ptr::eq(User::META.concrete_model(), User::META));
 
-    db::register(Database::open_as("proxy_migrate", "sqlite::memory:").unwrap());
+    backend::register("proxy_migrate");
     let migrated = clarion::migrate_using("proxy_migrate").unwrap();
     assert_eq!(migrated.created, ["user"]);
 }

@@ -132,8 +132,9 @@ impl<M: Model> QuerySet<M> {
     /// (ascending), an [`OrderBy`] from [`Column::asc`]/[`Column::desc`], or several in a tuple,
     /// array or `Vec`; `()` removes the ordering.
     ///
-    /// Without an ordering, rows come in the order SQLite finds them. `NULL` sorts before every
-    /// value in ascending order (SQLite's rule, which Django keeps).
+    /// Without an ordering, rows come in the order the database finds them. `NULL` sorts where
+    /// the database puts it, as in Django: before every value in ascending order on SQLite,
+    /// after every value on PostgreSQL.
     pub fn order_by(mut self, ordering: impl IntoOrderBy<M::Concrete>) -> Self {
         self.ordering.clear();
         ordering.append_to(&mut self.ordering);

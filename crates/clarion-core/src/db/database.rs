@@ -86,7 +86,7 @@ enum Pools {
 pub(crate) enum Pooled {
     Sqlite(r2d2::PooledConnection<SqliteConnectionManager>),
     #[cfg(feature = "postgres")]
-    Postgres(r2d2::PooledConnection<super::postgres::Manager>),
+    Postgres(Box<r2d2::PooledConnection<super::postgres::Manager>>),
 }
 
 impl Database {
@@ -104,7 +104,7 @@ impl Database {
         let target = parse_url(url)?;
         #[cfg(feature = "postgres")]
         if let Target::Postgres(config) = target {
-            return Ok(Database::postgres(alias, url, config));
+            return Ok(Database::postgres(alias, url, *config));
         }
         let memory = matches!(target, Target::Memory);
         let created_alias = alias.clone();
@@ -214,7 +214,7 @@ impl Database {
         Ok(match &self.inner.pool {
             Pools::Sqlite(pool) => Pooled::Sqlite(pool.get().map_err(failed)?),
             #[cfg(feature = "postgres")]
-            Pools::Postgres(pool) => Pooled::Postgres(pool.get().map_err(failed)?),
+            Pools::Postgres(pool) => Pooled::Postgres(Box::new(pool.get().map_err(failed)?)),
         })
     }
 }
@@ -233,7 +233,7 @@ enum Target {
     Memory,
     File(String),
     #[cfg(feature = "postgres")]
-    Postgres(postgres::Config),
+    Postgres(Box<postgres::Config>),
 }
 
 /// Sends [`connection_created`] for a connection a pool just opened.
@@ -258,7 +258,7 @@ fn parse_url(url: &str) -> Result<Target> {
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
-        return Ok(Target::Postgres(super::postgres::config(url)?));
+        return Ok(Target::Postgres(Box::new(super::postgres::config(url)?)));
         #[cfg(not(feature = "postgres"))]
         return Err(invalid(
             "PostgreSQL needs clarion's `postgres` feature: `clarion = { version = \"…\", features = [\"postgres\"] }`",

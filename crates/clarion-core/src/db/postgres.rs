@@ -98,7 +98,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<()> {
-        Ok(conn.client.simple_query("")?).map(drop)
+        conn.client.simple_query("")?;
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
@@ -359,13 +360,31 @@ impl From<postgres::Error> for Error {
             }
             _ => None,
         };
-        if let Some(kind) = kind {
-            // The same shape as SQLite's `table.column` where the server names a column.
-            let constraint = match (db.table(), db.column(), db.constraint()) {
-                (Some(table), Some(column), _) => Some(format!("{table}.{column}")),
-                (_, _, Some(name)) => Some(name.to_owned()),
+        if let Some(mut kind) = kind {
+            // The same shape as SQLite's `table.column`, where the server names a column or its
+            // detail gives the key's columns (`Key (slug)=(a) already exists.`); else the
+            // constraint's name.
+            let key_columns = db.detail().and_then(key_columns);
+            let constraint = match (db.table(), db.column(), key_columns, db.constraint()) {
+                (Some(table), Some(column), _, _) => Some(format!("{table}.{column}")),
+                (Some(table), None, Some(columns), _) if kind == ConstraintKind::Unique => Some(
+                    columns
+                        .iter()
+                        .map(|column| format!("{table}.{column}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                (_, _, _, Some(name)) => Some(name.to_owned()),
                 _ => None,
             };
+            // `<table>_pkey` is PostgreSQL's name for the primary key's constraint (the only one
+            // `migrate` creates, and what Django's tables have).
+            if kind == ConstraintKind::Unique
+                && let (Some(table), Some(name)) = (db.table(), db.constraint())
+                && name == format!("{table}_pkey")
+            {
+                kind = ConstraintKind::PrimaryKey;
+            }
             return Error::Integrity {
                 kind,
                 constraint,
@@ -412,6 +431,21 @@ impl From<postgres::Error> for Error {
     }
 }
 
+/// The columns of a key named in a violation's detail, `Key (a, b)=(1, 2) already exists.`;
+/// `None` for an expression (`Key (lower(name))=…`), whose text is not a column list.
+fn key_columns(detail: &str) -> Option<Vec<String>> {
+    let rest = detail.strip_prefix("Key (")?;
+    let (columns, _) = rest.split_once(")=(")?;
+    let columns: Vec<String> = columns
+        .split(", ")
+        .map(|c| c.trim_matches('"').to_owned())
+        .collect();
+    columns
+        .iter()
+        .all(|c| !c.is_empty() && !c.contains('('))
+        .then_some(columns)
+}
+
 /// Whether a failed statement left the server-side transaction aborted: every error the server
 /// reports does, until the transaction or the enclosing savepoint is rolled back. An error raised
 /// before the statement reached the server (binding a value) does not.
@@ -426,5 +460,24 @@ pub(crate) fn aborts_transaction(error: &Error) -> bool {
             .downcast_ref::<postgres::Error>()
             .is_some_and(|e| e.as_db_error().is_some() || e.is_closed()),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_columns;
+
+    #[test]
+    fn the_key_columns_of_a_violation_detail() {
+        assert_eq!(
+            key_columns("Key (slug)=(a) already exists."),
+            Some(vec!["slug".to_owned()])
+        );
+        assert_eq!(
+            key_columns("Key (a, \"b c\")=(1, 2) already exists."),
+            Some(vec!["a".to_owned(), "b c".to_owned()])
+        );
+        assert_eq!(key_columns("Key (lower(name))=(x) already exists."), None);
+        assert_eq!(key_columns("Failing row contains (1)."), None);
     }
 }

@@ -50,7 +50,7 @@ self_cell::self_cell! {
 enum Held {
     Sqlite(SqliteHeld),
     #[cfg(feature = "postgres")]
-    Postgres(PgHeld),
+    Postgres(Box<PgHeld>),
 }
 
 /// The PostgreSQL connection of an open transaction. The driver's calls take `&mut`; the
@@ -924,10 +924,10 @@ fn outermost<T>(
             // PostgreSQL takes row locks as statements need them: there is no write lock to
             // take up front, so both kinds of block begin alike (at READ COMMITTED, as Django).
             conn.client.batch_execute("BEGIN")?;
-            Held::Postgres(PgHeld {
-                conn: RefCell::new(conn),
+            Held::Postgres(Box::new(PgHeld {
+                conn: RefCell::new(*conn),
                 changes: Cell::new(0),
-            })
+            }))
         }
     };
     let state = Rc::new(State {
@@ -958,7 +958,7 @@ fn outermost<T>(
     {
         Held::Sqlite(held) => Ending::Sqlite(held.into_owner()),
         #[cfg(feature = "postgres")]
-        Held::Postgres(held) => Ending::Postgres(RefCell::new(held.conn.into_inner())),
+        Held::Postgres(held) => Ending::Postgres(Box::new(RefCell::new(held.conn.into_inner()))),
     };
     let rollback = || {
         // The block's own error (or panic) is what the caller needs; a failed ROLLBACK (for
@@ -999,7 +999,7 @@ fn outermost<T>(
 enum Ending {
     Sqlite(PooledConnection<SqliteConnectionManager>),
     #[cfg(feature = "postgres")]
-    Postgres(RefCell<PooledConnection<super::postgres::Manager>>),
+    Postgres(Box<RefCell<PooledConnection<super::postgres::Manager>>>),
 }
 
 impl Ending {
