@@ -91,7 +91,9 @@ fn a_failing_receiver_fails_the_operation_that_needed_the_connection() {
         "{error:?}"
     );
     assert!(
-        error.to_string().contains("no connections for cc_refused today"),
+        error
+            .to_string()
+            .contains("no connections for cc_refused today"),
         "the receiver's error reaches the caller: {error}"
     );
 }

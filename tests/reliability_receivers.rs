@@ -2,19 +2,23 @@
 //! back (or, for an after-commit receiver, reported after the commit), the error names the
 //! receiver, the database stays usable, and the same operation then succeeds.
 //!
-//! Each case runs on its own in-memory database: link-time receivers are global to this binary,
-//! so the fault plan (which receiver fails, and how) is kept per database alias.
+//! Each case runs on its own fresh database (in memory on SQLite, a schema of its own on
+//! PostgreSQL: see `support/backend.rs`): link-time receivers are global to this binary, so the
+//! fault plan (which receiver fails, and how) is kept per database alias.
 //!
 //! The figures this test prints (`cargo test --test reliability_receivers -- --nocapture`) are
 //! recorded in docs/reliability.md.
 
-use std::collections::HashMap;
+#[path = "support/backend.rs"]
+mod backend;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use clarion::Error;
-use clarion::db::{self, Database};
+use clarion::db::{self, Backend, Transaction};
 use clarion::models::signals::M2mAction;
 use clarion::prelude::*;
+use clarion::{Error, Value};
 
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -135,36 +139,76 @@ fn item_committed(using: &str) -> Result<(), Error> {
     maybe_fail(using, Point::OnCommit)
 }
 
-/// What the database holds: items, parts and join rows, each sorted.
-#[derive(Debug, PartialEq)]
-struct Contents {
-    items: Vec<(i64, String)>,
-    parts: Vec<(i64, i64)>,
-    tags: Vec<(i64, i64)>,
+/// What the database holds: every table (on SQLite, `sqlite_sequence` too) and every row of it,
+/// sorted by all its columns.
+type Contents = BTreeMap<String, Vec<Vec<Value>>>;
+
+/// The text values of a one-column query.
+fn names(tx: &Transaction, sql: &str, params: &[Value]) -> clarion::Result<Vec<String>> {
+    tx.query_values(sql, params)?
+        .into_iter()
+        .map(|row| match row.as_slice() {
+            [Value::Text(name)] => Ok(name.clone()),
+            other => panic!("expected one name, read {other:?}"),
+        })
+        .collect()
 }
 
 fn contents(alias: &str) -> Contents {
     db::atomic_using(alias, |tx| {
-        Ok(Contents {
-            items: tx.query("SELECT id, name FROM item ORDER BY id", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?,
-            parts: tx.query("SELECT id, item_id FROM part ORDER BY id", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?,
-            tags: tx.query(
-                "SELECT item_id, label_id FROM item_tags ORDER BY 1, 2",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+        let tables = match backend::backend() {
+            Backend::Sqlite => names(
+                tx,
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                &[],
             )?,
-        })
+            _ => names(
+                tx,
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() ORDER BY table_name",
+                &[],
+            )?,
+        };
+        assert!(
+            ["item", "label", "part", "item_tags"]
+                .iter()
+                .all(|table| tables.iter().any(|t| t == table)),
+            "the models' tables are listed: {tables:?}"
+        );
+        let mut contents = Contents::new();
+        for table in tables {
+            let columns = match backend::backend() {
+                Backend::Sqlite => names(
+                    tx,
+                    "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                    &[table.as_str().into()],
+                )?,
+                _ => names(
+                    tx,
+                    "SELECT column_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1 \
+                     ORDER BY ordinal_position",
+                    &[table.as_str().into()],
+                )?,
+            };
+            let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+            let rows = tx.query_values(
+                &format!(
+                    "SELECT {columns} FROM \"{table}\" ORDER BY {columns}",
+                    columns = quoted.join(", ")
+                ),
+                &[],
+            )?;
+            contents.insert(table, rows);
+        }
+        Ok(contents)
     })
     .unwrap()
 }
 
 /// A database with one item (with two parts and one label) and a second label.
 fn setup(alias: &str) -> (Item, Label, Label) {
-    db::register(Database::open_as(alias, "sqlite::memory:").unwrap());
+    backend::register(alias);
     clarion::migrate_using(alias).unwrap();
     let using = SaveOptions::new().using(alias);
     let mut item = Item {
@@ -279,7 +323,13 @@ fn check(point: Point, mode: Mode, inside_atomic: bool) {
         // An after-commit receiver runs once the data is committed: the save stands, and its
         // failure is reported as `AfterCommit`.
         assert!(matches!(error, Error::AfterCommit { .. }), "{error:?}");
-        assert_eq!(after.items[0].1, "item!");
+        assert_eq!(
+            after["item"],
+            [[
+                Value::Int(item.id.unwrap()),
+                Value::Text("item!".to_owned())
+            ]]
+        );
     } else {
         assert_eq!(after, before, "{point:?} {mode:?}: nothing half-written");
     }

@@ -332,17 +332,43 @@ pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
+/// The driver's error, shown with the server's message, SQLSTATE and detail (the driver's own
+/// text is only "db error"); the driver's error is its `source`.
+#[derive(Debug)]
+pub(crate) struct ServerError(pub(crate) postgres::Error);
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_db_error() {
+            Some(db) => {
+                write!(f, "{} (SQLSTATE {})", db.message(), db.code().code())?;
+                if let Some(detail) = db.detail() {
+                    write!(f, ": {detail}")?;
+                }
+                Ok(())
+            }
+            None => self.0.fmt(f),
+        }
+    }
+}
+
+impl StdError for ServerError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.0)
+    }
+}
+
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Self {
         let Some(db) = error.as_db_error() else {
             if error.is_closed() || error.source().is_some_and(|s| s.is::<std::io::Error>()) {
                 return Error::ConnectionLost {
                     detail: error.to_string(),
-                    source: Box::new(error),
+                    source: Box::new(ServerError(error)),
                 };
             }
             return Error::Database {
-                source: Box::new(error),
+                source: Box::new(ServerError(error)),
             };
         };
         let code = db.code().clone();
@@ -389,19 +415,19 @@ impl From<postgres::Error> for Error {
                 kind,
                 constraint,
                 detail,
-                source: Box::new(error),
+                source: Box::new(ServerError(error)),
             };
         }
         match code {
             SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => {
                 Error::Serialization {
                     detail,
-                    source: Box::new(error),
+                    source: Box::new(ServerError(error)),
                 }
             }
             SqlState::LOCK_NOT_AVAILABLE => Error::Busy {
                 detail,
-                source: Box::new(error),
+                source: Box::new(ServerError(error)),
             },
             SqlState::ADMIN_SHUTDOWN
             | SqlState::CRASH_SHUTDOWN
@@ -409,7 +435,7 @@ impl From<postgres::Error> for Error {
             | SqlState::CONNECTION_FAILURE
             | SqlState::CONNECTION_EXCEPTION => Error::ConnectionLost {
                 detail,
-                source: Box::new(error),
+                source: Box::new(ServerError(error)),
             },
             SqlState::UNDEFINED_TABLE => {
                 // `relation "post" does not exist`
@@ -421,11 +447,11 @@ impl From<postgres::Error> for Error {
                     .to_owned();
                 Error::MissingTable {
                     table,
-                    source: Box::new(error),
+                    source: Box::new(ServerError(error)),
                 }
             }
             _ => Error::Database {
-                source: Box::new(error),
+                source: Box::new(ServerError(error)),
             },
         }
     }
@@ -457,8 +483,8 @@ pub(crate) fn aborts_transaction(error: &Error) -> bool {
         | Error::Serialization { source, .. }
         | Error::ConnectionLost { source, .. }
         | Error::Database { source } => source
-            .downcast_ref::<postgres::Error>()
-            .is_some_and(|e| e.as_db_error().is_some() || e.is_closed()),
+            .downcast_ref::<ServerError>()
+            .is_some_and(|ServerError(e)| e.as_db_error().is_some() || e.is_closed()),
         _ => false,
     }
 }

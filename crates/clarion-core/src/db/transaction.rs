@@ -418,10 +418,7 @@ impl Transaction {
         let ended = match held {
             Held::Sqlite(held) => held.borrow_owner().is_autocommit(),
             #[cfg(feature = "postgres")]
-            Held::Postgres(held) => held
-                .conn
-                .try_borrow()
-                .is_ok_and(|conn| conn.client.is_closed()),
+            Held::Postgres(held) => held.left_transaction(),
         };
         if ended {
             self.state.ended.set(true);
@@ -659,6 +656,30 @@ impl Held {
 
 #[cfg(feature = "postgres")]
 impl PgHeld {
+    /// Whether the server is no longer in this transaction: the connection is gone, or SQL the
+    /// caller wrote ended it (`COMMIT`, `ROLLBACK`), which SQLite reports as autocommit mode and
+    /// PostgreSQL's client does not report at all. The transaction's `SET LOCAL` marker answers:
+    /// it reads `on` exactly as long as the transaction lasts (a failed transaction refuses the
+    /// query, and is still open). One round trip, after the caller's own SQL only.
+    #[cold]
+    fn left_transaction(&self) -> bool {
+        let Ok(mut conn) = self.conn.try_borrow_mut() else {
+            return false;
+        };
+        if conn.client.is_closed() {
+            return true;
+        }
+        match conn
+            .client
+            .simple_query("SELECT current_setting('clarion.open', true)")
+        {
+            Ok(messages) => !messages.iter().any(|message| {
+                matches!(message, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("on"))
+            }),
+            Err(error) => error.is_closed(),
+        }
+    }
+
     fn execute(
         &self,
         prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
@@ -923,7 +944,10 @@ fn outermost<T>(
         Pooled::Postgres(mut conn) => {
             // PostgreSQL takes row locks as statements need them: there is no write lock to
             // take up front, so both kinds of block begin alike (at READ COMMITTED, as Django).
-            conn.client.batch_execute("BEGIN")?;
+            // The marker tells later whether the server is still in this transaction: a
+            // `SET LOCAL` lasts exactly as long as the transaction (see `left_transaction`).
+            conn.client
+                .batch_execute("BEGIN; SET LOCAL clarion.open = 'on'")?;
             Held::Postgres(Box::new(PgHeld {
                 conn: RefCell::new(*conn),
                 changes: Cell::new(0),
@@ -1068,7 +1092,7 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
             let gone = match held {
                 Held::Sqlite(held) => held.borrow_owner().is_autocommit(),
                 #[cfg(feature = "postgres")]
-                Held::Postgres(held) => held.conn.borrow().client.is_closed(),
+                Held::Postgres(held) => held.left_transaction(),
             };
             if gone {
                 state.ended.set(true);
