@@ -167,9 +167,7 @@ impl Transaction {
         self.run_user(|conn| match conn {
             Conn::Sqlite(conn) => {
                 let mut statement = conn.prepare_cached(&super::sqlite_placeholders(sql))?;
-                for (i, value) in params.iter().enumerate() {
-                    statement.raw_bind_parameter(i + 1, value.as_ref())?;
-                }
+                bind_values(&mut statement, params)?;
                 Ok(statement.raw_execute()?)
             }
             #[cfg(feature = "postgres")]
@@ -192,9 +190,7 @@ impl Transaction {
             match conn {
                 Conn::Sqlite(conn) => {
                     let mut statement = conn.prepare_cached(&super::sqlite_placeholders(sql))?;
-                    for (i, value) in params.iter().enumerate() {
-                        statement.raw_bind_parameter(i + 1, value.as_ref())?;
-                    }
+                    bind_values(&mut statement, params)?;
                     let columns = statement.column_count();
                     let mut rows = statement.raw_query();
                     let mut out = Vec::new();
@@ -736,6 +732,22 @@ impl fmt::Debug for Transaction {
             .field("depth", &self.level)
             .finish_non_exhaustive()
     }
+}
+
+/// Binds `params` to a statement of SQL the caller wrote, refusing a count that does not match
+/// its placeholders (SQLite would leave a missing one `NULL`; PostgreSQL refuses it too).
+fn bind_values(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<()> {
+    if statement.parameter_count() != params.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            params.len(),
+            statement.parameter_count(),
+        )
+        .into());
+    }
+    for (i, value) in params.iter().enumerate() {
+        statement.raw_bind_parameter(i + 1, value.as_ref())?;
+    }
+    Ok(())
 }
 
 fn bind_all(
