@@ -100,12 +100,16 @@ fn server() -> &'static Database {
                      .ci/run starts the server; check it is installed and running."
                 );
             }
-            eprintln!(
+            // Straight to the process's stderr: the test harness captures `eprintln!` in a
+            // test's thread, and would drop it on exit.
+            let message = format!(
                 "\nSKIPPED: every test of {} needs PostgreSQL, and {url} cannot be reached: \
                  {error}.\nSet CLARION_TEST_POSTGRES_URL to a server to run them (under CI=true \
-                 this is a failure, not a skip).\n",
+                 this is a failure, not a skip).\n\n",
                 module_path!().split("::").next().unwrap_or("this binary"),
             );
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(message.as_bytes());
             std::process::exit(0);
         }
         server

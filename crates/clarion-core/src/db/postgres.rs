@@ -88,7 +88,10 @@ impl ManageConnection for Manager {
     type Error = Error;
 
     fn connect(&self) -> Result<PgConn> {
-        let mut client = self.inner.connect()?;
+        // Not `ConnectionLost`: there was no connection to lose.
+        let mut client = self.inner.connect().map_err(|error| Error::Database {
+            source: Box::new(ServerError(error)),
+        })?;
         super::database::send_connection_created(&self.alias, Connection::postgres(&mut client))?;
         Ok(PgConn {
             client,
@@ -347,7 +350,11 @@ impl std::fmt::Display for ServerError {
                 }
                 Ok(())
             }
-            None => self.0.fmt(f),
+            // "error connecting to server", and the reason below it.
+            None => match self.0.source() {
+                Some(cause) => write!(f, "{}: {cause}", self.0),
+                None => self.0.fmt(f),
+            },
         }
     }
 }
