@@ -372,6 +372,7 @@ impl Transaction {
     }
 
     /// Runs SQL the caller wrote through an API that only SQLite offers.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     fn run_user_sql<T>(
         &self,
         api: &'static str,
@@ -523,6 +524,10 @@ impl Transaction {
     /// Runs `run` on the statement of `sql`: from its second use in this transaction, one held
     /// prepared in the transaction's hot list (keyed by the text's address); before that, or
     /// when the list is full, one from the connection's statement cache.
+    #[cfg_attr(
+        not(feature = "postgres"),
+        allow(clippy::infallible_destructuring_match)
+    )]
     fn with_static<T>(
         &self,
         sql: &'static str,
@@ -798,6 +803,7 @@ impl Binder<'_, '_> {
     }
 
     #[cold]
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     fn bind_collected(&mut self, value: ValueRef<'_>) -> Result<()> {
         match &mut self.to {
             BindTo::Sqlite { .. } => unreachable!("bound directly"),
