@@ -809,6 +809,17 @@ impl Binder<'_, '_> {
             BindTo::Sqlite { .. } => unreachable!("bound directly"),
             #[cfg(feature = "postgres")]
             BindTo::Postgres(params) => {
+                if let ValueRef::Text(text) = value
+                    && text.contains('\0')
+                {
+                    // The server would refuse it (invalid byte sequence) and abort the
+                    // transaction; refused here, nothing is sent and the transaction goes on.
+                    return Err(Error::msg(format!(
+                        "PostgreSQL cannot store the NUL character (0x00) in text ({value}); \
+                         store such data in a bytes field (`Vec<u8>`), as Django's PostgreSQL \
+                         backend also refuses it"
+                    )));
+                }
                 params.push(Param::new(value));
                 Ok(())
             }
