@@ -360,6 +360,16 @@ impl Transaction {
         outcome
     }
 
+    /// Runs a statement the crate built on this transaction's PostgreSQL connection; only called
+    /// once the backend is known to be PostgreSQL.
+    #[cfg(feature = "postgres")]
+    fn on_postgres<T>(&self, f: impl FnOnce(&PgHeld) -> Result<T>) -> Result<T> {
+        self.run(|conn| match conn {
+            Conn::Postgres(held) => f(held),
+            Conn::Sqlite(_) => unreachable!("called on PostgreSQL only"),
+        })
+    }
+
     /// Runs SQL the caller wrote, which may end the transaction whether or not it fails.
     fn run_user<T>(&self, f: impl FnOnce(Conn<'_>) -> Result<T>) -> Result<T> {
         let held = self.held()?;
@@ -448,13 +458,8 @@ impl Transaction {
     ) -> Result<usize> {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
-            return self.run(|conn| {
-                let Conn::Postgres(held) = conn else {
-                    unreachable!("the backend was checked")
-                };
-                let params = pg_params(bind)?;
-                held.execute(|pg| pg.prepare_static(sql), &params)
-            });
+            return self
+                .on_postgres(|held| held.execute(|pg| pg.prepare_static(sql), &pg_params(bind)?));
         }
         self.with_static(sql, |_, statement, failed| {
             bind_all(statement, bind)?;
@@ -472,18 +477,20 @@ impl Transaction {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
             // PostgreSQL's `INSERT … RETURNING` key.
-            let keys = self.query_static(sql, bind, |row| match row.value(0)? {
-                ValueRef::Int(key) => Ok(key),
-                other => Err(Error::msg(format!("the database returned the key {other}"))),
-            })?;
-            let key = keys
-                .first()
-                .copied()
-                .ok_or_else(|| Error::msg("the database returned no key for the insert"))?;
-            if let Held::Postgres(held) = &*self.held()? {
+            return self.on_postgres(|held| {
+                let rows = held.rows(|pg| pg.prepare_static(sql), &pg_params(bind)?)?;
+                let key = match rows.first() {
+                    Some(row) => crate::model::Row::value(&PgRow(row), 0)?.to_owned(),
+                    None => Value::Null,
+                };
+                let Value::Int(key) = key else {
+                    return Err(Error::msg(format!(
+                        "the database returned {key} as the key of the insert"
+                    )));
+                };
                 held.changes.set(held.changes.get() + 1);
-            }
-            return Ok((1, key));
+                Ok((1, key))
+            });
         }
         self.with_static(sql, |conn, statement, failed| {
             bind_all(statement, bind)?;
@@ -502,12 +509,8 @@ impl Transaction {
     ) -> Result<Vec<T>> {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
-            return self.run(|conn| {
-                let Conn::Postgres(held) = conn else {
-                    unreachable!("the backend was checked")
-                };
-                let params = pg_params(bind)?;
-                held.query(|pg| pg.prepare_static(sql), &params, read)
+            return self.on_postgres(|held| {
+                held.query(|pg| pg.prepare_static(sql), &pg_params(bind)?, read)
             });
         }
         self.with_static(sql, |_, statement, failed| {
