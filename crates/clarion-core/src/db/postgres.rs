@@ -67,6 +67,15 @@ impl PgConn {
     }
 }
 
+/// Whether a batch of SQL may change a table that a cached statement reads (DDL). Errs towards
+/// yes: forgetting the cache costs one `PREPARE` per statement, keeping a stale one fails it.
+pub(crate) fn may_change_schema(sql: &str) -> bool {
+    let sql = sql.to_ascii_lowercase();
+    ["alter", "drop", "create", "truncate", "rename"]
+        .iter()
+        .any(|word| sql.contains(word))
+}
+
 /// The pool's connection manager: `r2d2_postgres`'s, plus a statement cache per connection and
 /// the [`connection_created`] signal.
 pub(crate) struct Manager {
@@ -499,6 +508,18 @@ pub(crate) fn aborts_transaction(error: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::key_columns;
+
+    #[test]
+    fn ddl_forgets_the_statement_cache_and_other_sql_keeps_it() {
+        assert!(super::may_change_schema(
+            "ALTER TABLE post ADD COLUMN x int"
+        ));
+        assert!(super::may_change_schema("create index i on t (c)"));
+        assert!(!super::may_change_schema("SET application_name = 'web'"));
+        assert!(!super::may_change_schema(
+            "UPDATE tag SET posts = (SELECT count(*) FROM post_tags)"
+        ));
+    }
 
     #[test]
     fn the_key_columns_of_a_violation_detail() {

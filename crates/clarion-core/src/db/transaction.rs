@@ -233,8 +233,11 @@ impl Transaction {
             Conn::Postgres(held) => {
                 let mut pg = held.conn.borrow_mut();
                 let outcome = pg.client.batch_execute(sql);
-                // The schema may have changed under the cached statements.
-                pg.forget_statements();
+                if super::postgres::may_change_schema(sql) {
+                    // A cached statement of a table changed under it fails with "cached plan
+                    // must not change result type": prepare afresh.
+                    pg.forget_statements();
+                }
                 Ok(outcome?)
             }
         })
