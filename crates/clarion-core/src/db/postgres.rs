@@ -441,10 +441,6 @@ impl From<postgres::Error> for Error {
                     source: Box::new(ServerError(error)),
                 }
             }
-            SqlState::LOCK_NOT_AVAILABLE => Error::Busy {
-                detail,
-                source: Box::new(ServerError(error)),
-            },
             SqlState::ADMIN_SHUTDOWN
             | SqlState::CRASH_SHUTDOWN
             | SqlState::CANNOT_CONNECT_NOW
