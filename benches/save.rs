@@ -491,5 +491,8 @@ fn check() {
 fn main() {
     clarion_db();
     check();
-    paired::main(&format!("save: median ms per {ROWS} rows"), cases);
+    paired::main(
+        &format!("save: median ms per {ROWS} rows ({PG_ROWS} for postgres_insert)"),
+        cases,
+    );
 }
