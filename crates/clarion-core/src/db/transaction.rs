@@ -97,6 +97,7 @@ thread_local! {
     static OPEN: RefCell<Vec<Rc<State>>> = const { RefCell::new(Vec::new()) };
 }
 
+#[inline]
 fn open_state(matches: impl Fn(&State) -> bool) -> Option<Rc<State>> {
     OPEN.with_borrow(|open| open.iter().find(|state| matches(state)).cloned())
 }
@@ -435,20 +436,38 @@ impl Transaction {
         }
     }
 
+    /// The connection, if this level may still run statements. Every statement of the write
+    /// path starts here, so the usual case is a few loads and a borrow, inlined; why the
+    /// transaction cannot be used is worked out out of line.
+    #[inline]
     fn held(&self) -> Result<Ref<'_, Held>> {
-        let closed = || Error::TransactionClosed {
-            alias: self.state.alias.clone(),
-        };
-        if self.state.depth.get() < self.level || self.state.ended.get() {
-            return Err(closed());
+        let state = &*self.state;
+        if state.depth.get() >= self.level
+            && !state.ended.get()
+            && state.rollback_only.borrow().is_none()
+            && let Ok(held) = Ref::filter_map(state.conn.borrow(), Option::as_ref)
+        {
+            return Ok(held);
         }
-        if let Some((_, reason)) = self.state.rollback_only.borrow().as_ref() {
-            return Err(Error::RollbackOnly {
+        Err(self.unusable())
+    }
+
+    /// Why this level cannot run statements (see [`held`](Transaction::held)).
+    #[cold]
+    #[inline(never)]
+    fn unusable(&self) -> Error {
+        if let Some((_, reason)) = self.state.rollback_only.borrow().as_ref()
+            && self.state.depth.get() >= self.level
+            && !self.state.ended.get()
+        {
+            return Error::RollbackOnly {
                 alias: self.state.alias.clone(),
                 reason: reason.clone(),
-            });
+            };
         }
-        Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| closed())
+        Error::TransactionClosed {
+            alias: self.state.alias.clone(),
+        }
     }
 
     /// As [`execute_bound`](Transaction::execute_bound), for SQL that lives for the whole program
@@ -472,6 +491,7 @@ impl Transaction {
 
     /// As [`execute_static`](Transaction::execute_static), also returning the rowid of the last
     /// row inserted (the key of an auto-increment `INSERT`).
+    #[inline]
     pub(crate) fn insert_static(
         &self,
         sql: &'static str,
@@ -479,26 +499,37 @@ impl Transaction {
     ) -> Result<(usize, i64)> {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
-            // PostgreSQL's `INSERT … RETURNING` key.
-            return self.on_postgres(|held| {
-                let rows = held.rows(|pg| pg.prepare_static(sql), &pg_params(bind)?)?;
-                let key = match rows.first() {
-                    Some(row) => crate::model::Row::value(&PgRow(row), 0)?.to_owned(),
-                    None => Value::Null,
-                };
-                let Value::Int(key) = key else {
-                    return Err(Error::msg(format!(
-                        "the database returned {key} as the key of the insert"
-                    )));
-                };
-                held.changes.set(held.changes.get() + 1);
-                Ok((1, key))
-            });
+            return self.insert_static_postgres(sql, bind);
         }
         self.with_static(sql, |conn, statement, failed| {
             bind_all(statement, bind)?;
             let rows = statement.raw_execute().map_err(failed)?;
             Ok((rows, conn.last_insert_rowid()))
+        })
+    }
+
+    /// [`insert_static`](Transaction::insert_static) on PostgreSQL: the key comes back from the
+    /// statement's `RETURNING`.
+    #[cfg(feature = "postgres")]
+    #[inline(never)]
+    fn insert_static_postgres(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
+    ) -> Result<(usize, i64)> {
+        self.on_postgres(|held| {
+            let rows = held.rows(|pg| pg.prepare_static(sql), &pg_params(bind)?)?;
+            let key = match rows.first() {
+                Some(row) => crate::model::Row::value(&PgRow(row), 0)?.to_owned(),
+                None => Value::Null,
+            };
+            let Value::Int(key) = key else {
+                return Err(Error::msg(format!(
+                    "the database returned {key} as the key of the insert"
+                )));
+            };
+            held.changes.set(held.changes.get() + 1);
+            Ok((1, key))
         })
     }
 
@@ -556,29 +587,17 @@ impl Transaction {
             let failed = |error| self.failed(conn, error);
             let key = sql.as_ptr() as usize;
             let mut hot = hot.borrow_mut();
-            let at = match hot.iter().position(|h| h.key == key) {
-                Some(at) => Some(at),
-                None if hot.len() < HOT_STATEMENTS => {
-                    hot.push(HotStatement {
-                        key,
-                        uses: 0,
-                        statement: None,
-                    });
-                    Some(hot.len() - 1)
+            let mut picked = match hot.iter().position(|h| h.key == key) {
+                Some(at) if hot[at].statement.is_some() => {
+                    Picked::Held(hot[at].statement.as_mut().expect("checked just before"))
                 }
-                None => None,
+                _ => first_uses(conn, &mut hot, sql, &failed)?,
             };
-            if let Some(entry) = at.map(|at| &mut hot[at]) {
-                entry.uses += 1;
-                if entry.statement.is_none() && entry.uses > 1 {
-                    entry.statement = Some(conn.prepare(sql).map_err(failed)?);
-                }
-                if let Some(statement) = entry.statement.as_mut() {
-                    return run(conn, statement, &failed);
-                }
-            }
-            let mut statement = conn.prepare_cached(sql).map_err(failed)?;
-            run(conn, &mut statement, &failed)
+            let statement = match &mut picked {
+                Picked::Held(statement) => statement,
+                Picked::Cached(statement) => &mut **statement,
+            };
+            run(conn, statement, &failed)
         })
     }
 
@@ -745,6 +764,47 @@ impl fmt::Debug for Transaction {
     }
 }
 
+/// The statement [`Transaction::with_static`] runs.
+enum Picked<'h, 'c> {
+    /// Held prepared for the rest of the transaction.
+    Held(&'h mut rusqlite::Statement<'c>),
+    /// From the connection's statement cache.
+    Cached(rusqlite::CachedStatement<'c>),
+}
+
+/// [`Transaction::with_static`]'s statement when it is not held prepared yet: its first use in
+/// the transaction takes it from the connection's statement cache; its second prepares it to
+/// be held in the hot list, unless the list is full.
+#[inline(never)]
+fn first_uses<'h, 'c>(
+    conn: &'c rusqlite::Connection,
+    hot: &'h mut Vec<HotStatement<'c>>,
+    sql: &'static str,
+    failed: &dyn Fn(rusqlite::Error) -> Error,
+) -> Result<Picked<'h, 'c>> {
+    let key = sql.as_ptr() as usize;
+    let at = match hot.iter().position(|h| h.key == key) {
+        Some(at) => Some(at),
+        None if hot.len() < HOT_STATEMENTS => {
+            hot.push(HotStatement {
+                key,
+                uses: 0,
+                statement: None,
+            });
+            Some(hot.len() - 1)
+        }
+        None => None,
+    };
+    if let Some(entry) = at.map(|at| &mut hot[at]) {
+        entry.uses += 1;
+        if entry.uses > 1 {
+            let statement = conn.prepare(sql).map_err(failed)?;
+            return Ok(Picked::Held(entry.statement.insert(statement)));
+        }
+    }
+    Ok(Picked::Cached(conn.prepare_cached(sql).map_err(failed)?))
+}
+
 /// Binds `params` to a statement of SQL the caller wrote, refusing a count that does not match
 /// its placeholders (SQLite would leave a missing one `NULL`; PostgreSQL refuses it too).
 fn bind_values(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<()> {
@@ -833,14 +893,14 @@ impl Binder<'_, '_> {
     }
 }
 
-#[inline(never)]
+#[inline]
 fn bind_text(statement: &mut rusqlite::Statement<'_>, next: &mut usize, text: &str) -> Result<()> {
     statement.raw_bind_parameter(*next, text)?;
     *next += 1;
     Ok(())
 }
 
-#[inline(never)]
+#[inline]
 fn bind_int(statement: &mut rusqlite::Statement<'_>, next: &mut usize, int: i64) -> Result<()> {
     statement.raw_bind_parameter(*next, int)?;
     *next += 1;
@@ -937,6 +997,7 @@ enum Begin {
 /// For code that must run inside the caller's transaction without opening one of its own, or
 /// that registers [`on_commit`](Transaction::on_commit) work only when there is a commit to wait
 /// for.
+#[inline]
 pub fn current_transaction(alias: &str) -> Option<Transaction> {
     let state = open_state(|state| state.is_on(alias))?;
     let level = state.depth.get();
