@@ -302,6 +302,7 @@ macro_rules! integers {
             fn to_value(&self) -> ValueRef<'_> {
                 ValueRef::Int(i64::from(*self))
             }
+            #[inline]
             fn from_value(value: ValueRef<'_>) -> Result<Self, FieldError> {
                 match value {
                     ValueRef::Int(i) => <$t>::try_from(i).map_err(|_| {
@@ -415,6 +416,7 @@ impl<T: FieldType> FieldType for Option<T> {
             None => ValueRef::Null,
         }
     }
+    #[inline]
     fn from_value(value: ValueRef<'_>) -> Result<Self, FieldError> {
         match value {
             ValueRef::Null => Ok(None),

@@ -234,6 +234,15 @@ impl ModelMeta {
         &'static self,
         backend: crate::db::Backend,
     ) -> &'static super::sql::Statements {
+        match self.sql[backend.index()].get() {
+            Some(statements) => statements,
+            None => self.build_sql(backend),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn build_sql(&'static self, backend: crate::db::Backend) -> &'static super::sql::Statements {
         self.sql[backend.index()].get_or_init(|| super::sql::Statements::build(self, backend))
     }
 }
