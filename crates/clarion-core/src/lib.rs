@@ -61,7 +61,8 @@ pub mod __private {
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
         FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,
-        ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, field_from_row,
+        ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, VisitedField,
+        field_from_row,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};

@@ -73,7 +73,9 @@ pub trait Model: Send + Sized + 'static {
     #[doc(hidden)]
     #[inline]
     fn __each_value<V: FieldVisitor>(&self, visitor: &mut V) -> Result<(), V::Error> {
-        (0..Self::META.fields.len()).try_for_each(|field| visitor.visit(field, self.__get(field)))
+        (0..Self::META.fields.len()).try_for_each(|field| {
+            visitor.visit(VisitedField::of(Self::META, field), self.__get(field))
+        })
     }
 
     /// Not public API: sets field number `field`.
@@ -168,8 +170,34 @@ pub trait FieldVisitor {
     /// What stops the visit.
     type Error;
 
-    /// Sees field number `field` with its value.
-    fn visit(&mut self, field: usize, value: ValueRef<'_>) -> Result<(), Self::Error>;
+    /// Sees a field with its value.
+    fn visit(&mut self, field: VisitedField, value: ValueRef<'_>) -> Result<(), Self::Error>;
+}
+
+/// Not public API: a field as [`Model::__each_value`] shows it to a [`FieldVisitor`]. The
+/// derive writes these out as constants, so that once `visit` is inlined, its checks that do
+/// not apply to a field (skipping the key, a `max_length`) disappear from the code.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VisitedField {
+    /// The field's number (its place in [`ModelMeta::fields`]).
+    pub index: usize,
+    /// Whether it is the primary key.
+    pub primary_key: bool,
+    /// Its `max_length`, if it has one.
+    pub max_length: Option<usize>,
+}
+
+impl VisitedField {
+    /// Field number `index` of `meta`, read from the metadata.
+    pub(crate) fn of(meta: &ModelMeta, index: usize) -> VisitedField {
+        let field = &meta.fields[index];
+        VisitedField {
+            index,
+            primary_key: field.primary_key,
+            max_length: field.max_length,
+        }
+    }
 }
 
 /// A row of a query result, as [`Model::__from_row`] reads it: one value per field, in order.

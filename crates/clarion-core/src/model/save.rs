@@ -9,7 +9,7 @@ use super::meta::ModelMeta;
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
-use super::{FieldVisitor, InstanceMut, Model, sql, unknown_field, validation};
+use super::{FieldVisitor, InstanceMut, Model, VisitedField, sql, unknown_field, validation};
 use crate::db::{self, Binder, Transaction};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
@@ -134,6 +134,17 @@ pub enum DeleteOrigin {
 }
 
 pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>) -> Result<()> {
+    if options.update_fields.is_some() || options.force_insert && options.force_update {
+        return save_fields(instance, &options);
+    }
+    save_resolved(instance, &options, None)
+}
+
+/// A save with `update_fields` (or with contradictory options): the names are checked before
+/// any signal, and receivers see the model's own `&'static` names. Out of line, so that the
+/// common save stays small.
+#[inline(never)]
+fn save_fields<M: Model>(instance: &mut M, options: &SaveOptions<'_>) -> Result<()> {
     let meta = M::META;
     if options.force_insert && (options.force_update || options.update_fields.is_some()) {
         return Err(Error::msg(format!(
@@ -141,25 +152,34 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
             meta.label
         )));
     }
-    // Names are checked before any signal; receivers see the model's own `&'static` names.
+    let Some(given) = options.update_fields else {
+        return save_resolved(instance, options, None);
+    };
+    if given.is_empty() {
+        return Ok(());
+    }
     let mut fields: Vec<usize> = Vec::new();
     let mut names: Vec<&'static str> = Vec::new();
-    if let Some(given) = options.update_fields {
-        if given.is_empty() {
-            return Ok(());
-        }
-        for name in given {
-            let (index, field) = meta.field(name).ok_or_else(|| unknown_field(meta, name))?;
-            if !field.primary_key && !fields.contains(&index) {
-                fields.push(index);
-                names.push(field.name);
-            }
+    for name in given {
+        let (index, field) = meta.field(name).ok_or_else(|| unknown_field(meta, name))?;
+        if !field.primary_key && !fields.contains(&index) {
+            fields.push(index);
+            names.push(field.name);
         }
     }
-    let update_fields = options.update_fields.map(|_| &names[..]);
+    save_resolved(instance, options, Some((&fields, &names)))
+}
+
+/// A save whose fields are known: `None` for every field, or the numbers and names of
+/// `update_fields`.
+#[inline(always)]
+fn save_resolved<M: Model>(
+    instance: &mut M,
+    options: &SaveOptions<'_>,
+    fields: Option<(&[usize], &[&'static str])>,
+) -> Result<()> {
     let using = options.using.unwrap_or(db::DEFAULT_ALIAS_STATIC);
     let sender = M::sender();
-    let fields = update_fields.map(|_| &fields[..]);
     // Nobody listens: the write is one statement, atomic on its own (SQLite undoes a statement
     // that fails), so inside an open transaction it needs no bookkeeping at all; and with no
     // receiver to save again, no depth to count either.
@@ -169,10 +189,26 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
         && !post_heard
         && let Some(tx) = db::current_transaction(using)
     {
-        write(instance, &tx, fields, &options)?;
+        write(instance, &tx, fields.map(|(numbers, _)| numbers), options)?;
         return Ok(());
     }
-    let _depth = Depth::enter(meta.label)?;
+    save_signalled(instance, options, using, fields, pre_heard, post_heard)
+}
+
+/// The save with its signals around the write, in one transaction (see [`in_transaction`]).
+#[inline(never)]
+fn save_signalled<M: Model>(
+    instance: &mut M,
+    options: &SaveOptions<'_>,
+    using: &str,
+    fields: Option<(&[usize], &[&'static str])>,
+    pre_heard: bool,
+    post_heard: bool,
+) -> Result<()> {
+    let sender = M::sender();
+    let update_fields = fields.map(|(_, names)| names);
+    let numbers = fields.map(|(numbers, _)| numbers);
+    let _depth = Depth::enter(M::META.label)?;
     in_transaction(using, |tx| {
         if pre_heard {
             pre_save
@@ -188,7 +224,7 @@ pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>
                 )
                 .map_err(|error| *error)?;
         }
-        let created = write(instance, tx, fields, &options)?;
+        let created = write(instance, tx, numbers, options)?;
         if post_heard {
             post_save
                 .send_heard(
@@ -246,25 +282,21 @@ pub(crate) fn in_transaction<T>(
     }
 }
 
-/// Binds every field but `skip` (an auto key the database assigns, or a key bound last), in
-/// order, checking what the database would not (`max_length`) on the way: a refused value stops
-/// the write before the statement runs.
+/// Binds every field, in order, but the primary key if `skip_key` (an auto key the database
+/// assigns, or a key bound last), checking what the database would not (`max_length`) on the
+/// way: a refused value stops the write before the statement runs.
 #[inline]
-fn bind_fields<M: Model>(
-    instance: &M,
-    binder: &mut Binder<'_, '_>,
-    skip: Option<usize>,
-) -> Result<()> {
+fn bind_fields<M: Model>(instance: &M, binder: &mut Binder<'_, '_>, skip_key: bool) -> Result<()> {
     instance.__each_value(&mut BindFields::<M> {
         binder,
-        skip,
+        skip_key,
         model: PhantomData,
     })
 }
 
 struct BindFields<'b, 's, 'c, M> {
     binder: &'b mut Binder<'s, 'c>,
-    skip: Option<usize>,
+    skip_key: bool,
     model: PhantomData<fn(&M)>,
 }
 
@@ -272,13 +304,16 @@ impl<M: Model> FieldVisitor for BindFields<'_, '_, '_, M> {
     type Error = Error;
 
     #[inline(always)]
-    fn visit(&mut self, field: usize, value: ValueRef<'_>) -> Result<()> {
-        check_max_length::<M>(field, value)?;
-        if Some(field) == self.skip {
-            Ok(())
-        } else {
-            self.binder.bind(value)
+    fn visit(&mut self, field: VisitedField, value: ValueRef<'_>) -> Result<()> {
+        if field.primary_key && self.skip_key {
+            return Ok(());
         }
+        if let (Some(max), ValueRef::Text(text)) = (field.max_length, value)
+            && text.len() > max
+        {
+            too_long::<M>(field.index, text, max)?;
+        }
+        self.binder.bind(value)
     }
 }
 
@@ -309,7 +344,39 @@ fn too_long<M: Model>(field: usize, text: &str, max: usize) -> Result<()> {
 }
 
 /// The `INSERT` or `UPDATE`; returns whether a row was inserted.
+#[inline(always)]
 fn write<M: Model>(
+    instance: &mut M,
+    tx: &Transaction,
+    update_fields: Option<&[usize]>,
+    options: &SaveOptions<'_>,
+) -> Result<bool> {
+    let meta = M::META;
+    if meta.pk_field().auto && !options.force_update && instance.__get(meta.pk).is_null() {
+        // The most common save of all: a new row, whose key the database assigns.
+        insert_auto(instance, tx)?;
+        return Ok(true);
+    }
+    write_keyed(instance, tx, update_fields, options)
+}
+
+/// The `INSERT` of a new row with an auto-increment key, which the instance then gets.
+#[inline(always)]
+fn insert_auto<M: Model>(instance: &mut M, tx: &Transaction) -> Result<()> {
+    let pk = M::META.pk;
+    let statements = M::META.sql(tx.backend());
+    let (_, id) = tx.insert_static(&statements.insert_auto, |binder| {
+        bind_fields(instance, binder, true)
+    })?;
+    instance
+        .__set_auto_key(id)
+        .map_err(|e| validation::<M>(pk, e))
+}
+
+/// [`write`] of an instance that has its key (or must not get one from the database): an
+/// `UPDATE`, then an `INSERT` if no row has the key, as Django's `save()` does.
+#[inline(never)]
+fn write_keyed<M: Model>(
     instance: &mut M,
     tx: &Transaction,
     update_fields: Option<&[usize]>,
@@ -330,7 +397,7 @@ fn write<M: Model>(
                 )?
                 .len(),
             None => tx.execute_static(&statements.update_all, |binder| {
-                bind_fields(instance, binder, Some(pk))?;
+                bind_fields(instance, binder, true)?;
                 binder.bind(instance.__get(pk))
             })?,
             Some(fields) => {
@@ -360,18 +427,13 @@ fn write<M: Model>(
     }
     if has_pk {
         tx.execute_static(&statements.insert_all, |binder| {
-            bind_fields(instance, binder, None)
+            bind_fields(instance, binder, false)
         })?;
         if meta.pk_field().auto && tx.backend() == db::Backend::Postgres {
             reset_sequence(tx, meta)?;
         }
     } else if meta.pk_field().auto {
-        let (_, id) = tx.insert_static(&statements.insert_auto, |binder| {
-            bind_fields(instance, binder, Some(pk))
-        })?;
-        instance
-            .__set_auto_key(id)
-            .map_err(|e| validation::<M>(pk, e))?;
+        insert_auto(instance, tx)?;
     } else {
         return Err(validation::<M>(
             pk,

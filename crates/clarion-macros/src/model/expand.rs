@@ -36,20 +36,30 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
             let (member, ty) = (field.ident, field.ty);
             quote!(#index => <#ty as #private::FieldType>::to_value(&self.#member),)
         });
-    let each_value = model
-        .fields
-        .iter()
-        .zip(indices.clone())
-        .map(|(field, index)| {
-            let (member, ty) = (field.ident, field.ty);
-            quote! {
-                #private::FieldVisitor::visit(
-                    __clarion_visitor,
-                    #index,
-                    <#ty as #private::FieldType>::to_value(&self.#member),
-                )?;
-            }
-        });
+    // Each field is shown with what is known of it as constants, so that a visitor's checks
+    // (the key to skip, a `max_length` to enforce) fold away where they do not apply.
+    let each_value =
+        model
+            .fields
+            .iter()
+            .enumerate()
+            .zip(indices.clone())
+            .map(|((position, field), index)| {
+                let (member, ty) = (field.ident, field.ty);
+                let primary_key = position == pk.index;
+                let max_length = max_length(field);
+                quote! {
+                    #private::FieldVisitor::visit(
+                        __clarion_visitor,
+                        #private::VisitedField {
+                            index: #index,
+                            primary_key: #primary_key,
+                            max_length: #max_length,
+                        },
+                        <#ty as #private::FieldType>::to_value(&self.#member),
+                    )?;
+                }
+            });
     let set_arms = model.fields.iter().zip(indices.clone()).map(|(field, index)| {
         let (member, ty) = (field.ident, field.ty);
         quote!(#index => self.#member = <#ty as #private::FieldType>::from_value(__clarion_value)?,)
@@ -472,13 +482,7 @@ fn field_meta(field: &Field, primary_key: bool, auto: bool, default: TokenStream
     let rust_type = type_name(&ty.to_token_stream());
     let unique = field.attrs.unique.is_some();
     let index = field.attrs.index.is_some();
-    let max_length = match &field.attrs.max_length {
-        Some(max_length) => {
-            let value = Literal::usize_unsuffixed(max_length.value.1);
-            quote!(::core::option::Option::Some(#value))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let max_length = max_length(field);
     quote! {
         #private::FieldMeta::__new(
             #name,
@@ -493,6 +497,17 @@ fn field_meta(field: &Field, primary_key: bool, auto: bool, default: TokenStream
             #max_length,
             #default,
         )
+    }
+}
+
+/// The field's `max_length`, as an `Option<usize>` expression.
+fn max_length(field: &Field) -> TokenStream {
+    match &field.attrs.max_length {
+        Some(max_length) => {
+            let value = Literal::usize_unsuffixed(max_length.value.1);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
     }
 }
 
