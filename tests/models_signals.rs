@@ -253,6 +253,83 @@ fn empty_update_fields_writes_and_sends_nothing() -> clarion::Result<()> {
 }
 
 #[test]
+fn save_options_insert_and_update_as_django_does() -> clarion::Result<()> {
+    let alias = "save_options";
+    let _db = database(alias);
+    let using = SaveOptions::new().using(alias);
+    let post_saves = || {
+        events(alias)
+            .into_iter()
+            .filter(|e| e.starts_with("post_save"))
+            .collect::<Vec<_>>()
+    };
+
+    // Contradictory options are refused before any signal.
+    let mut a = article("Options");
+    for options in [
+        using.force_insert().force_update(),
+        using.force_insert().update_fields(&["views"]),
+    ] {
+        let error = a.save_with(options).unwrap_err();
+        assert!(error.to_string().contains("together"), "{error}");
+    }
+    assert!(events(alias).is_empty(), "{:?}", events(alias));
+
+    // An update needs a key: Django's "Cannot force an update in save() with no primary key".
+    for options in [using.force_update(), using.update_fields(&["views"])] {
+        let error = a.save_with(options).unwrap_err();
+        assert!(
+            error.to_string().contains("without a primary key"),
+            "{error}"
+        );
+        assert_eq!(a.id, None);
+    }
+    assert_eq!(count(alias, "article"), 0);
+    assert!(post_saves().is_empty());
+
+    // force_insert inserts; again with the key it now has, the row exists.
+    a.save_with(using.force_insert())?;
+    let id = a.id.expect("the insert set the key");
+    let error = a.save_with(using.force_insert()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Integrity {
+                kind: clarion::ConstraintKind::PrimaryKey,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    // force_update of the row updates it.
+    a.views = Some(7);
+    a.save_with(using.force_update())?;
+    a.refresh_from_db_using(alias)?;
+    assert_eq!((a.id, a.views), (Some(id), Some(7)));
+
+    // A key no row has: force_update and update_fields find nothing to update, and say so
+    // rather than insert (Django: "Forced update did not affect any rows").
+    let mut ghost = Article {
+        id: Some(id + 100),
+        ..article("Ghost")
+    };
+    for options in [using.force_update(), using.update_fields(&["views"])] {
+        let error = ghost.save_with(options).unwrap_err();
+        assert!(matches!(error, Error::DoesNotExist { .. }), "{error:?}");
+    }
+    assert_eq!(count(alias, "article"), 1);
+    assert_eq!(
+        post_saves(),
+        [
+            format!("post_save Options id=Some({id}) created=true raw=false fields=None"),
+            format!("post_save Options id=Some({id}) created=false raw=false fields=None"),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
 fn unknown_update_field_fails_before_any_signal() {
     let _db = database("unknown_field");
     let mut a = article("Typo");

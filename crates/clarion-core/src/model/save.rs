@@ -74,7 +74,8 @@ impl<'a> SaveOptions<'a> {
 
     /// Writes only these fields, with an `UPDATE` (Django's `update_fields`). An empty list writes
     /// nothing and sends no signal; an unknown name is an [`Error::UnknownField`] before any
-    /// signal; a row that does not exist is an [`Error::DoesNotExist`].
+    /// signal; a row that does not exist is an [`Error::DoesNotExist`]; an instance without a
+    /// primary key is an error, as in Django (there is no row to update).
     pub fn update_fields(mut self, fields: &'a [&'a str]) -> Self {
         self.update_fields = Some(fields);
         self
@@ -86,7 +87,8 @@ impl<'a> SaveOptions<'a> {
         self
     }
 
-    /// Always `UPDATE`; [`Error::DoesNotExist`] if no row has the key (Django's `force_update`).
+    /// Always `UPDATE`; [`Error::DoesNotExist`] if no row has the key, an error if the instance
+    /// has none (Django's `force_update`).
     pub fn force_update(mut self) -> Self {
         self.force_update = true;
         self
@@ -352,7 +354,11 @@ fn write<M: Model>(
     options: &SaveOptions<'_>,
 ) -> Result<bool> {
     let meta = M::META;
-    if meta.pk_field().auto && !options.force_update && instance.__get(meta.pk).is_null() {
+    if meta.pk_field().auto
+        && !options.force_update
+        && update_fields.is_none()
+        && instance.__get(meta.pk).is_null()
+    {
         // The most common save of all: a new row, whose key the database assigns.
         insert_auto(instance, tx)?;
         return Ok(true);
@@ -419,9 +425,11 @@ fn write_keyed<M: Model>(
         if options.force_update || update_fields.is_some() {
             return Err(Error::DoesNotExist { model: meta.label });
         }
-    } else if options.force_update {
+    } else if options.force_update || update_fields.is_some() {
+        // Django: "Cannot force an update in save() with no primary key."
         return Err(Error::msg(format!(
-            "cannot force an update of `{}` without a primary key",
+            "cannot update `{}` without a primary key (`force_update` or `update_fields` on an \
+             instance that has none): save it without them first",
             meta.label
         )));
     }
