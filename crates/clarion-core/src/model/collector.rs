@@ -345,8 +345,11 @@ impl<'r> Collector<'r, '_> {
         for group in &mut self.groups {
             group.items.reverse();
             let statement = &group.meta.sql(tx.backend()).delete;
+            let mut rows = 0;
             for item in &group.items {
-                let rows = tx.execute_static(statement, |b| b.bind(item.get().pk().as_ref()))?;
+                rows += tx.execute_static(statement, |b| b.bind(item.get().pk().as_ref()))?;
+            }
+            if !group.items.is_empty() {
                 deleted.add(group.meta.label, rows);
             }
             announce(&post_delete, group, tx, using, origin)?;

@@ -520,11 +520,13 @@ pub(crate) fn delete_many<M: Model>(
             Ok(())
         };
         announce(&pre_delete, instances)?;
-        let mut deleted = Deleted::default();
+        let statement = &meta.sql(tx.backend()).delete;
+        let mut rows = 0;
         for instance in instances.iter() {
-            let rows = tx.execute_static(&meta.sql(tx.backend()).delete, |b| {
-                b.bind(instance.__get(meta.pk))
-            })?;
+            rows += tx.execute_static(statement, |b| b.bind(instance.__get(meta.pk)))?;
+        }
+        let mut deleted = Deleted::default();
+        if !instances.is_empty() {
             deleted.add(meta.label, rows);
         }
         announce(&post_delete, instances)?;
