@@ -310,11 +310,7 @@ impl<M: Model> FieldVisitor for BindFields<'_, '_, '_, M> {
         if field.primary_key && self.skip_key {
             return Ok(());
         }
-        if let (Some(max), ValueRef::Text(text)) = (field.max_length, value)
-            && text.len() > max
-        {
-            too_long::<M>(field.index, text, max)?;
-        }
+        check_length::<M>(field.index, field.max_length, value)?;
         self.binder.bind(value)
     }
 }
@@ -322,11 +318,22 @@ impl<M: Model> FieldVisitor for BindFields<'_, '_, '_, M> {
 /// Refuses text longer than its field's `max_length` (in characters, as Django counts).
 #[inline]
 pub(crate) fn check_max_length<M: Model>(field: usize, value: ValueRef<'_>) -> Result<()> {
-    if let (Some(max), ValueRef::Text(text)) = (M::META.fields[field].max_length, value) {
+    check_length::<M>(field, M::META.fields[field].max_length, value)
+}
+
+/// [`check_max_length`] with the field's `max_length` given (a constant where the derive wrote
+/// it out).
+#[inline(always)]
+fn check_length<M: Model>(
+    field: usize,
+    max_length: Option<usize>,
+    value: ValueRef<'_>,
+) -> Result<()> {
+    if let (Some(max), ValueRef::Text(text)) = (max_length, value)
         // A text of at most `max` bytes has at most `max` characters: most values need no count.
-        if text.len() > max {
-            too_long::<M>(field, text, max)?;
-        }
+        && text.len() > max
+    {
+        too_long::<M>(field, text, max)?;
     }
     Ok(())
 }
