@@ -101,6 +101,24 @@ pub struct Category {
     pub parent: Option<ForeignKey<Category>>,
 }
 
+/// A chain: each link's parent is the one before, as deep as a test makes it.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "rel")]
+pub struct Link {
+    pub id: Option<i64>,
+    #[model(on_delete = cascade)]
+    pub parent: Option<ForeignKey<Link>>,
+}
+
+/// Links deleted on each alias: a receiver turns the fast delete off, so every link is loaded.
+static LINKS_DELETED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+#[receiver(post_delete, sender = Link)]
+fn link_deleted(using: &str) {
+    LINKS_DELETED.lock().unwrap().push(using.to_owned());
+}
+
 /// A key to a proxy: its column references the concrete model's table.
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -658,6 +676,55 @@ fn a_self_referential_tree_is_deleted_all_the_way_down() {
     );
     assert_eq!(log[6], "post_delete category b1", "then descending");
     assert_eq!(log[11], "post_delete category root");
+}
+
+/// Regression: the collector followed cascades by recursion, one call per level, and a chain a
+/// few thousand rows deep overflowed a spawned thread's 2 MiB stack (the size of a tokio worker's
+/// too), aborting the process.
+#[test]
+fn a_cascade_100_000_rows_deep_is_deleted_on_a_2_mib_stack() {
+    const DEPTH: usize = 100_000;
+    let alias = database("rel_deep_chain");
+    let meta = Link::META;
+    let (id, parent) = (meta.fields[0].column, meta.fields[1].column);
+    db::atomic_using(alias, |tx| {
+        tx.execute_values(
+            &format!(
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {DEPTH}) \
+                 INSERT INTO \"{table}\" (\"{id}\", \"{parent}\") \
+                 SELECT x, CASE WHEN x = 1 THEN NULL ELSE x - 1 END FROM n",
+                table = meta.table
+            ),
+            &[],
+        )
+    })
+    .unwrap();
+    assert_eq!(count::<Link>(alias), DEPTH);
+
+    let deleted = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let mut root = Link::objects()
+                .using(alias.to_owned())
+                .filter(Link::ID.eq(1))
+                .get()
+                .unwrap();
+            root.delete_using(alias)
+        })
+        .unwrap()
+        .join()
+        .expect("the delete does not overflow its stack")
+        .unwrap();
+    assert_eq!(deleted.total, DEPTH);
+    assert_eq!(deleted.per_model["rel.link"], DEPTH);
+    assert_eq!(count::<Link>(alias), 0);
+    let announced = LINKS_DELETED
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|using| *using == alias)
+        .count();
+    assert_eq!(announced, DEPTH, "post_delete for every link");
 }
 
 #[test]

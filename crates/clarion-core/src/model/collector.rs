@@ -88,14 +88,23 @@ struct Bulk {
     keys: Vec<Value>,
 }
 
+/// Rows whose incoming relations are being followed: the relations of `meta` before `next` have
+/// been.
+struct Frame {
+    meta: &'static ModelMeta,
+    keys: Vec<Value>,
+    next: usize,
+}
+
 struct Collector<'r, 'u> {
     tx: &'r Transaction,
     using: &'u str,
     groups: Vec<Group<'r>>,
     /// `(concrete model, key)` of every collected row.
     seen: HashSet<(usize, PkKey)>,
-    /// `(a, b)`: the rows of concrete model `b` go before those of `a`.
-    dependencies: Vec<(usize, usize)>,
+    /// `(a, b)`: the rows of concrete model `b` go before those of `a`. A set: a chain of rows
+    /// of one model notes the same pair once per level.
+    dependencies: HashSet<(usize, usize)>,
     fast_deletes: Vec<Bulk>,
     updates: Vec<Bulk>,
     /// `(relation, label, key)` of each protecting row.
@@ -117,7 +126,7 @@ pub(crate) fn delete_collected(
         using,
         groups: Vec::new(),
         seen: HashSet::new(),
-        dependencies: Vec::new(),
+        dependencies: HashSet::new(),
         fast_deletes: Vec::new(),
         updates: Vec::new(),
         protected: Vec::new(),
@@ -145,16 +154,34 @@ pub(crate) fn delete_collected(
 }
 
 impl<'r> Collector<'r, '_> {
-    /// Follows the relations that point at the rows of `meta` with these `keys`.
+    /// Follows the relations that point at the rows of `meta` with these `keys`, and from the
+    /// rows a cascade loads, the relations that point at those, depth first as Django's
+    /// `Collector.collect` recurses. The recursion is a stack of frames on the heap: a chain of
+    /// rows that cascade into each other is as deep as the chain is long (a self-referencing
+    /// tree), and a thread's stack (2 MiB for a spawned thread or a tokio worker) would overflow
+    /// after a few thousand levels.
     fn collect(&mut self, meta: &'static ModelMeta, keys: Vec<Value>) -> Result<()> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        for relation in incoming(meta) {
+        let mut stack = vec![Frame {
+            meta,
+            keys,
+            next: 0,
+        }];
+        while let Some(frame) = stack.last_mut() {
+            let relations = incoming(frame.meta);
+            if frame.keys.is_empty() || frame.next == relations.len() {
+                let frame = stack.pop().expect("the loop holds a frame");
+                if !frame.keys.is_empty() {
+                    self.delete_joins(frame.meta, frame.keys);
+                }
+                continue;
+            }
+            let relation = &relations[frame.next];
+            frame.next += 1;
+            let (target, keys) = (frame.meta, &frame.keys);
             match relation.on_delete {
                 OnDelete::DoNothing => {}
                 OnDelete::Protect => {
-                    for key in self.keys_where(relation, &keys)? {
+                    for key in self.keys_where(relation, keys)? {
                         let source = relation.meta();
                         self.protected.push((
                             format!("{}.{}", source.label, source.fields[relation.field].name),
@@ -184,9 +211,18 @@ impl<'r> Collector<'r, '_> {
                         keys: keys.clone(),
                     });
                 }
-                OnDelete::Cascade => self.cascade(meta, relation, &keys)?,
+                OnDelete::Cascade => {
+                    if let Some(next) = self.cascade(target, relation, keys)? {
+                        stack.push(next);
+                    }
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The rows of the join tables of `meta`'s many-to-many relations that hold these `keys`.
+    fn delete_joins(&mut self, meta: &'static ModelMeta, keys: Vec<Value>) {
         for join in m2m::joins_of(meta) {
             self.fast_deletes.push(Bulk {
                 label: join.relation.label,
@@ -196,15 +232,17 @@ impl<'r> Collector<'r, '_> {
                 keys: keys.clone(),
             });
         }
-        Ok(())
     }
 
+    /// Follows a `cascade` relation from the rows of `target` with these `keys`: either notes
+    /// one `DELETE` of the source's rows, or loads them and returns the frame that collects
+    /// from them in turn.
     fn cascade(
         &mut self,
         target: &'static ModelMeta,
         relation: &Incoming,
         keys: &[Value],
-    ) -> Result<()> {
+    ) -> Result<Option<Frame>> {
         let source = relation.meta();
         let sender = relation.source.sender();
         if deletes_alone(source) && unobserved(&sender) {
@@ -215,17 +253,17 @@ impl<'r> Collector<'r, '_> {
                 set: None,
                 keys: keys.to_vec(),
             });
-            return Ok(());
+            return Ok(None);
         }
         let loaded = relation
             .source
             .load_where(self.tx, relation.column(), keys, self.using)?;
         if loaded.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         // The source's rows must go before the target's.
         self.dependencies
-            .push((address(target.concrete_model()), address(source)));
+            .insert((address(target.concrete_model()), address(source)));
         let concrete = address(source);
         let mut new_keys = Vec::new();
         let mut new_items = Vec::new();
@@ -248,7 +286,11 @@ impl<'r> Collector<'r, '_> {
                 items: new_items,
             }),
         }
-        self.collect(source, new_keys)
+        Ok(Some(Frame {
+            meta: source,
+            keys: new_keys,
+            next: 0,
+        }))
     }
 
     /// The primary keys of the rows of `relation`'s model whose key is one of `keys`.
@@ -349,9 +391,7 @@ impl<'r> Collector<'r, '_> {
             for item in &group.items {
                 rows += tx.execute_static(statement, |b| b.bind(item.get().pk().as_ref()))?;
             }
-            if !group.items.is_empty() {
-                deleted.add(group.meta.label, rows);
-            }
+            deleted.add(group.meta.label, rows);
             announce(&post_delete, group, tx, using, origin)?;
         }
         Ok(deleted)
