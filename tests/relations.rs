@@ -484,6 +484,25 @@ fn a_query_set_delete_cascades_with_its_own_origin() {
     assert_eq!(count::<Book>(alias), 0);
 }
 
+/// Regression: a model the delete reached but removed nothing from (notes, deleted by one fast
+/// `DELETE` that matched no row) was reported with a count of zero; Django leaves it out.
+#[test]
+fn the_counts_of_a_delete_name_only_the_models_it_deleted_rows_of() {
+    let alias = database("rel_counts");
+    let ann = author("ann", alias);
+    book("b1", &ann, alias);
+    let deleted = Book::objects().using(alias).delete().unwrap();
+    assert_eq!(deleted.total, 1);
+    assert_eq!(
+        deleted.per_model.into_iter().collect::<Vec<_>>(),
+        [("rel.book", 1)],
+        "no entry for chapters or notes, of which there were none"
+    );
+    let nothing = Book::objects().using(alias).delete().unwrap();
+    assert_eq!(nothing.total, 0);
+    assert!(nothing.per_model.is_empty(), "{nothing:?}");
+}
+
 #[test]
 fn deleting_through_a_proxy_cascades_and_reaches_the_concrete_models_receivers() {
     let alias = database("rel_proxy");

@@ -113,12 +113,17 @@ impl<'a> SaveOptions<'a> {
 pub struct Deleted {
     /// Rows deleted in all.
     pub total: usize,
-    /// Rows deleted per model label.
+    /// Rows deleted per model label; only models that had rows deleted appear.
     pub per_model: BTreeMap<&'static str, usize>,
 }
 
 impl Deleted {
+    /// Counts `rows` deleted from `label`'s table. A model nothing was deleted from gets no
+    /// entry, as in Django (whose `Collector` drops zero counts).
     pub(crate) fn add(&mut self, label: &'static str, rows: usize) {
+        if rows == 0 {
+            return;
+        }
         self.total += rows;
         *self.per_model.entry(label).or_default() += rows;
     }
@@ -533,9 +538,7 @@ pub(crate) fn delete_many<M: Model>(
             rows += tx.execute_static(statement, |b| b.bind(instance.__get(meta.pk)))?;
         }
         let mut deleted = Deleted::default();
-        if !instances.is_empty() {
-            deleted.add(meta.label, rows);
-        }
+        deleted.add(meta.label, rows);
         announce(&post_delete, instances)?;
         Ok(deleted)
     })
