@@ -1,7 +1,9 @@
 //! The link-time registry of models: every `#[derive(Model)]` in the binary, for `migrate()`,
 //! fixtures and introspection.
 
-use std::sync::{Once, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::ThreadId;
 
 use super::signals::{ClassPrepared, class_prepared};
 use super::{Instance, Model, ModelMeta};
@@ -140,17 +142,78 @@ fn all_rows<M: Model>(using: &str) -> Result<Vec<Vec<Value>>> {
 
 /// Every model linked into the binary, sorted by label.
 ///
-/// The first call builds the registry and sends [`class_prepared`] once per model.
+/// The first call builds the registry and sends [`class_prepared`] once per model; every call
+/// returns once that is done. A `class_prepared` receiver may itself reach the registry (call
+/// `models()`, save, delete, migrate): on the thread that is sending the signal, such a call
+/// returns the registry at once, while the remaining models are still being announced. Another
+/// thread waits until every model has been announced, so a receiver must not wait for another
+/// thread that uses the registry.
 pub fn models() -> &'static [&'static ModelRegistration] {
     static MODELS: OnceLock<Vec<&'static ModelRegistration>> = OnceLock::new();
-    static PREPARED: Once = Once::new();
     let models = MODELS.get_or_init(|| {
         let mut all: Vec<_> = inventory::iter::<ModelRegistration>.into_iter().collect();
         all.sort_by_key(|m| (m.meta.label, m.meta.table));
         all
     });
-    // Outside the `OnceLock`, so that a `class_prepared` receiver may itself call `models()`.
-    PREPARED.call_once(|| {
+    PREPARED.announce(models);
+    models
+}
+
+/// Whether [`class_prepared`] has been sent for every model. Not a `Once`: a receiver that
+/// reaches the registry re-enters it on the same thread, which a `Once` answers with a deadlock
+/// (or, as its documentation allows, a panic).
+struct Prepared {
+    done: AtomicBool,
+    state: Mutex<Announcing>,
+    finished: Condvar,
+}
+
+enum Announcing {
+    NotYet,
+    By(ThreadId),
+    Done,
+}
+
+static PREPARED: Prepared = Prepared {
+    done: AtomicBool::new(false),
+    state: Mutex::new(Announcing::NotYet),
+    finished: Condvar::new(),
+};
+
+impl Prepared {
+    fn announce(&self, models: &[&'static ModelRegistration]) {
+        if self.done.load(Ordering::Acquire) {
+            return;
+        }
+        let me = std::thread::current().id();
+        // A receiver that panicked while the lock was held cannot have left the state
+        // inconsistent: every change to it is a single assignment.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match *state {
+                Announcing::Done => return,
+                Announcing::By(thread) if thread == me => return,
+                Announcing::By(_) => {
+                    state = self
+                        .finished
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Announcing::NotYet => break,
+            }
+        }
+        *state = Announcing::By(me);
+        drop(state);
+        // Marks the announcement done even if sending unwinds, so that no thread waits forever.
+        struct Finish<'p>(&'p Prepared);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                *self.0.state.lock().unwrap_or_else(PoisonError::into_inner) = Announcing::Done;
+                self.0.done.store(true, Ordering::Release);
+                self.0.finished.notify_all();
+            }
+        }
+        let _finish = Finish(self);
         for model in models {
             // Django raises from `class_prepared` at import; here a failing receiver cannot stop
             // the binary from having the model, so its error is reported and the rest go on.
@@ -162,8 +225,7 @@ pub fn models() -> &'static [&'static ModelRegistration] {
                 }
             }
         }
-    });
-    models
+    }
 }
 
 /// The registered model with this label (`app.model`, any case).
