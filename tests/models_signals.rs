@@ -133,6 +133,55 @@ fn record_post_save(
     Ok(())
 }
 
+/// On aliases starting with "veto_sql": writes with SQL of its own, chosen by the title, then
+/// refuses the save (all but "keep" and "nested", which go on).
+#[receiver(pre_save, sender = Article)]
+fn write_then_veto(instance: &Article, using: &str, tx: &Transaction) -> clarion::Result<()> {
+    if !using.starts_with("veto_sql") {
+        return Ok(());
+    }
+    let entry = format!("by {}", instance.title);
+    match instance.title.as_str() {
+        "batch" | "keep" => {
+            tx.execute_batch(&format!("INSERT INTO audit (entry) VALUES ('{entry}')"))?;
+        }
+        "returning" => {
+            let rows = tx.query_values(
+                "INSERT INTO audit (entry) VALUES ($1) RETURNING entry",
+                &[entry.into()],
+            )?;
+            assert_eq!(rows.len(), 1);
+        }
+        "ddl" => tx.execute_batch("CREATE TABLE vetoed_ddl (x integer)")?,
+        "block" => db::atomic_using(using, |tx| {
+            tx.execute_values("INSERT INTO audit (entry) VALUES ($1)", &[entry.into()])
+        })
+        .map(drop)?,
+        "broken" => {
+            tx.execute_batch("INSERT INTO audit (entry) VALUES ('by broken')")?;
+            // Fails; on PostgreSQL that aborts the transaction. The receiver swallows it.
+            let failed = tx.query_values("SELECT * FROM no_such_table", &[]);
+            assert!(failed.is_err());
+        }
+        "callback" => {
+            tx.on_commit(|| panic!("the callback of a vetoed save ran"));
+            tx.execute_batch("INSERT INTO audit (entry) VALUES ('by callback')")?;
+        }
+        "nested" => {
+            // A save inside this save, refused in turn after writing: undone on its own,
+            // and this one goes on.
+            let inner = save(&mut article("batch"), using);
+            assert!(inner.is_err(), "{inner:?}");
+            return Ok(());
+        }
+        _ => return Ok(()),
+    }
+    if instance.title == "keep" {
+        return Ok(());
+    }
+    Err(format!("vetoed {} after writing", instance.title).into())
+}
+
 /// A receiver for every model: the dynamic view.
 #[receiver(post_save)]
 fn every_model(instance: &dyn Instance, created: bool, using: &str) {
@@ -455,6 +504,48 @@ fn a_save_that_fails_after_writing_inside_atomic_rolls_the_whole_block_back() {
     );
     assert_eq!(count(alias, "article"), 1);
     assert_eq!(count(alias, "audit"), 0);
+}
+
+/// Regression: whether a failed save had written anything was read off a counter of changed rows,
+/// which SQL a receiver runs itself does not always move (DDL on SQLite; `execute_batch` and
+/// `INSERT … RETURNING` on PostgreSQL, where the block then committed the vetoed save's rows).
+/// Now such SQL runs after a savepoint, and a refused save is undone exactly on both engines:
+/// the block goes on, and commits only its own rows.
+#[test]
+fn a_save_vetoed_after_its_receiver_wrote_is_undone_exactly_and_the_block_goes_on() {
+    let alias = "veto_sql";
+    let _db = database(alias);
+    let vetoed = ["batch", "returning", "ddl", "block", "broken", "callback"];
+    db::atomic_using(alias, |tx| {
+        for title in vetoed {
+            let error = save(&mut article(title), alias).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("vetoed {title} after writing")),
+                "{title}: {error}"
+            );
+        }
+        let mut nested = article("nested");
+        save(&mut nested, alias)?;
+        let mut keep = article("keep");
+        save(&mut keep, alias)?;
+        tx.execute_values("INSERT INTO audit (entry) VALUES ('the block')", &[])?;
+        Ok(())
+    })
+    .expect("every vetoed save was undone on its own, and the block committed");
+    let entries = db::atomic_using(alias, |tx| {
+        tx.query_values("SELECT entry FROM audit ORDER BY entry", &[])
+    })
+    .unwrap();
+    assert_eq!(
+        entries,
+        [vec![Value::from("by keep")], vec![Value::from("the block")]],
+        "nothing of a vetoed save's receiver was kept"
+    );
+    assert_eq!(count(alias, "article"), 2, "\"nested\" and \"keep\"");
+    let ddl = db::atomic_using(alias, |tx| tx.query_values("SELECT * FROM vetoed_ddl", &[]));
+    assert!(ddl.is_err(), "the vetoed table was not kept: {ddl:?}");
 }
 
 #[test]

@@ -90,6 +90,22 @@ struct State {
     /// `on_commit` callbacks in registration order. A level records the length when it starts
     /// and truncates back to it if it rolls back, discarding what was registered inside it.
     on_commit: RefCell<Vec<Callback>>,
+    /// The writes under way that joined this transaction without a savepoint of their own
+    /// (see [`Transaction::join`]), innermost last.
+    joined: RefCell<Vec<JoinedWrite>>,
+    /// How many savepoints [`Transaction::join`] has taken: their names are numbered.
+    write_savepoints: Cell<u64>,
+}
+
+/// A save, delete or many-to-many change that joined the caller's transaction, while it runs.
+struct JoinedWrite {
+    /// Rows the connection had changed when the write began.
+    changes: u64,
+    /// The `on_commit` callbacks registered before it began.
+    callbacks: usize,
+    /// The savepoint taken when SQL that clarion did not write (a receiver's own) first ran
+    /// inside the write while it had changed nothing yet: its number.
+    savepoint: Option<u64>,
 }
 
 thread_local! {
@@ -377,6 +393,7 @@ impl Transaction {
     /// Runs SQL the caller wrote, which may end the transaction whether or not it fails.
     fn run_user<T>(&self, f: impl FnOnce(Conn<'_>) -> Result<T>) -> Result<T> {
         let held = self.held()?;
+        self.cover(&held)?;
         let outcome = f(held.conn());
         match &outcome {
             Err(error) => self.note_failure(&held, error),
@@ -611,28 +628,151 @@ impl Transaction {
         error.into()
     }
 
-    /// The number of rows changed on this connection so far: a failed write that changed none
-    /// leaves nothing to roll back.
-    pub(crate) fn total_changes(&self) -> Result<u64> {
-        Ok(self.held()?.total_changes())
+    /// Runs a save, delete or many-to-many change (its receivers and its writes) inside this
+    /// open transaction, *without* a savepoint of its own: a savepoint per save costs SQLite
+    /// more than the insert itself (its pages are copied to a sub-journal), and PostgreSQL two
+    /// round trips.
+    ///
+    /// If the write fails, what it did must not be kept, and the caller's block must stay usable
+    /// when that can be done exactly:
+    /// - It changed nothing (a `pre_save` receiver refused the save): the block goes on, without
+    ///   the `on_commit` callbacks the write registered.
+    /// - Its receivers ran SQL of their own (`execute_batch`, `query_values`, an `atomic`
+    ///   block): what such SQL changes is not known (a counter of changed rows misses DDL, and
+    ///   on PostgreSQL `INSERT … RETURNING` read as rows), so the first time it runs while the
+    ///   write has changed nothing yet, a savepoint is taken just before it. A failure rolls back
+    ///   to it, exactly undoing the write, and the block goes on.
+    /// - Otherwise, it changed rows before any such SQL: the block is marked rollback-only
+    ///   ([`Error::RollbackOnly`]) and will be rolled back, so nothing half-written is ever
+    ///   committed. A caller that wants to go on after a failed save runs it in its own
+    ///   `atomic` block, as Django requires too.
+    pub(crate) fn join<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        // No check that the transaction is usable: the write's first statement makes it.
+        let changes = {
+            let held = Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| {
+                Error::TransactionClosed {
+                    alias: self.state.alias.clone(),
+                }
+            })?;
+            held.total_changes()
+        };
+        let callbacks = self.state.on_commit.borrow().len();
+        self.state.joined.borrow_mut().push(JoinedWrite {
+            changes,
+            callbacks,
+            savepoint: None,
+        });
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(self)));
+        let write = self
+            .state
+            .joined
+            .borrow_mut()
+            .pop()
+            .expect("pushed above, and joined writes end in the order they began");
+        match outcome {
+            Ok(Ok(value)) => {
+                if let Some(savepoint) = write.savepoint {
+                    self.release_write_savepoint(savepoint)?;
+                }
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                self.undo_joined(&write, &error);
+                Err(error)
+            }
+            Err(payload) => {
+                self.set_rollback_only(format!(
+                    "a save panicked: {}",
+                    Error::from_panic_ref(&*payload)
+                ));
+                panic::resume_unwind(payload)
+            }
+        }
     }
 
-    /// Where a save joining this transaction starts: the rows changed so far and the number of
-    /// `on_commit` callbacks, to tell afterwards whether a failed save changed anything and
-    /// which callbacks it registered.
-    pub(crate) fn mark(&self) -> Result<(u64, usize)> {
-        // No check that the transaction is usable: the save's first statement makes it.
-        let conn = Ref::filter_map(self.state.conn.borrow(), Option::as_ref).map_err(|_| {
-            Error::TransactionClosed {
-                alias: self.state.alias.clone(),
+    /// Takes a savepoint for every joined write under way that has changed nothing yet and has
+    /// none, before SQL that clarion did not write runs (see [`join`](Transaction::join)).
+    /// Outermost first, so that each write's savepoint is nested in those of the writes around
+    /// it. Nothing to do, and one borrow, outside a joined write.
+    #[inline]
+    fn cover(&self, held: &Held) -> Result<()> {
+        let mut joined = self.state.joined.borrow_mut();
+        if joined.is_empty() {
+            return Ok(());
+        }
+        let changes = held.total_changes();
+        for write in joined.iter_mut() {
+            if write.savepoint.is_none() && write.changes == changes {
+                let number = self.state.write_savepoints.get() + 1;
+                self.state.write_savepoints.set(number);
+                held.batch(&format!("SAVEPOINT clarion_write_{number}"))?;
+                write.savepoint = Some(number);
             }
-        })?;
-        let changes = conn.total_changes();
-        Ok((changes, self.state.on_commit.borrow().len()))
+        }
+        Ok(())
+    }
+
+    /// A joined write succeeded: its savepoint is merged into the caller's transaction.
+    fn release_write_savepoint(&self, savepoint: u64) -> Result<()> {
+        // A transaction that can no longer run statements is rolled back or closed as a whole,
+        // and the savepoint with it.
+        let Ok(held) = self.held() else {
+            return Ok(());
+        };
+        held.batch(&format!("RELEASE SAVEPOINT clarion_write_{savepoint}"))
+            .inspect_err(|error| {
+                self.set_rollback_only(format!(
+                    "the savepoint of a save could not be released: {error}"
+                ))
+            })
+    }
+
+    /// A joined write failed: undoes exactly what it did, or marks the caller's block
+    /// rollback-only (see [`join`](Transaction::join)).
+    #[cold]
+    fn undo_joined(&self, write: &JoinedWrite, error: &Error) {
+        let conn = self.state.conn.borrow();
+        let Some(held) = conn.as_ref() else {
+            return;
+        };
+        if self.state.ended.get() {
+            // The database left the transaction: there is nothing to roll back to, and every
+            // later statement fails with `TransactionClosed`.
+            return;
+        }
+        if let Some(savepoint) = write.savepoint {
+            // The write had changed nothing before the savepoint: rolling back to it undoes all
+            // of it, including an aborted state a failed statement left on PostgreSQL.
+            let rolled = held
+                .batch(&format!("ROLLBACK TO SAVEPOINT clarion_write_{savepoint}"))
+                .and_then(|()| held.batch(&format!("RELEASE SAVEPOINT clarion_write_{savepoint}")));
+            match rolled {
+                Ok(()) => {
+                    let mut rollback_only = self.state.rollback_only.borrow_mut();
+                    if matches!(*rollback_only, Some((level, _)) if level >= self.level) {
+                        *rollback_only = None;
+                    }
+                    drop(rollback_only);
+                    self.discard_on_commit(write.callbacks);
+                }
+                Err(_) => self.set_rollback_only(format!(
+                    "the savepoint of a failed save could not be rolled back; the save failed with: {error}"
+                )),
+            }
+            return;
+        }
+        if held.total_changes() != write.changes {
+            drop(conn);
+            self.set_rollback_only(error.to_string());
+        } else {
+            // Kept usable: what the failed write queued for the commit must not run.
+            drop(conn);
+            self.discard_on_commit(write.callbacks);
+        }
     }
 
     /// Drops the `on_commit` callbacks registered after the first `len`.
-    pub(crate) fn discard_on_commit(&self, len: usize) {
+    fn discard_on_commit(&self, len: usize) {
         self.state.on_commit.borrow_mut().truncate(len);
     }
 
@@ -1058,6 +1198,8 @@ fn outermost<T>(
         conn: RefCell::new(Some(held)),
         depth: Cell::new(1),
         on_commit: RefCell::new(Vec::new()),
+        joined: RefCell::new(Vec::new()),
+        write_savepoints: Cell::new(0),
         rollback_only: RefCell::new(None),
         ended: Cell::new(false),
     });
@@ -1150,6 +1292,10 @@ fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Res
         state: Rc::clone(&state),
         level: level - 1,
     };
+    // A block opened inside a joined write (by a receiver) runs SQL clarion cannot account
+    // for, and the write's savepoint must come before the block's: releasing the block's
+    // savepoint releases every savepoint taken after it.
+    tx.cover(&*tx.held()?)?;
     tx.run(|conn| match conn {
         Conn::Sqlite(conn) => Ok(run_cached(conn, &format!("SAVEPOINT {savepoint}"))?),
         #[cfg(feature = "postgres")]

@@ -3,7 +3,6 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
 
 use super::meta::ModelMeta;
 use super::signals::{
@@ -251,41 +250,16 @@ fn save_signalled<M: Model>(
     })
 }
 
-/// Runs a save or delete (its receivers and its writes) in one transaction.
-///
-/// Outside any transaction, that is a transaction of its own. Inside the caller's, it joins it
-/// *without* a savepoint: a savepoint per save costs SQLite more than the insert itself (its
-/// pages are copied to a sub-journal). If the save then fails after rows were changed, the
-/// caller's block is marked rollback-only ([`Error::RollbackOnly`]) and will be rolled back, so
-/// nothing half-written is ever committed; a caller that wants to go on after a failed save runs
-/// it in its own `atomic` block, as Django requires too. A failure that changed nothing (a
-/// `pre_save` receiver refusing the save) leaves the caller's transaction usable.
+/// Runs a save or delete (its receivers and its writes) in one transaction: a transaction of its
+/// own outside any, else joining the caller's (see [`Transaction::join`] for what a failure then
+/// leaves).
 pub(crate) fn in_transaction<T>(
     using: &str,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
-    let Some(tx) = db::current_transaction(using) else {
-        return db::atomic_using(using, f);
-    };
-    let (before, callbacks) = tx.mark()?;
-    match panic::catch_unwind(AssertUnwindSafe(|| f(&tx))) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            if tx.total_changes().map_or(true, |now| now != before) {
-                tx.set_rollback_only(error.to_string());
-            } else {
-                // Kept usable: what the failed save queued for the commit must not run.
-                tx.discard_on_commit(callbacks);
-            }
-            Err(error)
-        }
-        Err(payload) => {
-            tx.set_rollback_only(format!(
-                "a save panicked: {}",
-                Error::from_panic_ref(&*payload)
-            ));
-            panic::resume_unwind(payload)
-        }
+    match db::current_transaction(using) {
+        Some(tx) => tx.join(f),
+        None => db::atomic_using(using, f),
     }
 }
 
