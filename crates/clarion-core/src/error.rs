@@ -162,18 +162,19 @@ pub enum Error {
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
-    /// Another connection held the database's write lock for longer than
-    /// [`BUSY_TIMEOUT`](crate::db::BUSY_TIMEOUT), during which the statement kept retrying
-    /// (SQLite's "database is locked"). Nothing of the failed statement was written; retry
-    /// later, or keep transactions that write short (Django: `OperationalError`).
-    #[error(
-        "the database is locked by another connection and stayed locked for {} s: {detail}; \
-         retry later, or shorten the transactions that hold the lock",
-        crate::db::BUSY_TIMEOUT.as_secs()
-    )]
+    /// Another connection held the database's lock (SQLite's "database is locked"), and the
+    /// statement could not run. Nothing of it was written. Either the statement kept retrying
+    /// for [`BUSY_TIMEOUT`](crate::db::BUSY_TIMEOUT) (`waited`), or SQLite refused to wait at
+    /// all: a transaction that began by reading and then writes while another connection writes
+    /// would deadlock if it waited. Retry later, keep transactions that write short, and write
+    /// inside [`db::atomic`](crate::db::atomic), which takes the write lock when it begins
+    /// (Django: `OperationalError`).
+    #[error("{}", busy_message(*.waited, .detail))]
     Busy {
         /// The database's own message.
         detail: String,
+        /// Whether the statement waited for the whole busy timeout before giving up.
+        waited: bool,
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
@@ -440,3 +441,19 @@ impl ConstraintKind {
 
 /// `Result` with [`Error`] as the error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn busy_message(waited: bool, detail: &str) -> String {
+    if waited {
+        format!(
+            "the database is locked by another connection and stayed locked for {} s: {detail}; \
+             retry later, or shorten the transactions that hold the lock",
+            crate::db::BUSY_TIMEOUT.as_secs()
+        )
+    } else {
+        format!(
+            "the database is locked by another connection, and this transaction, which began by \
+             reading, cannot wait for it without risking a deadlock: {detail}; write inside \
+             `db::atomic`, which takes the write lock when it begins, or retry later"
+        )
+    }
+}

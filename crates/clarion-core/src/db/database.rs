@@ -118,7 +118,7 @@ impl Database {
             Target::Postgres(_) => unreachable!("opened above"),
         }
         .with_init(move |conn| {
-            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.busy_handler(Some(super::sqlite_error::busy_wait))?;
             conn.execute_batch("PRAGMA foreign_keys = ON;")?;
             send_connection_created(&created_alias, Connection::sqlite(conn)).map_err(|error| {
                 // The pool's init hook speaks rusqlite's error type.

@@ -1,4 +1,8 @@
-//! Classifies SQLite's errors into the variants of [`Error`] a user can match on.
+//! Classifies SQLite's errors into the variants of [`Error`] a user can match on, and waits for
+//! another connection's lock as SQLite's own busy timeout does, noting when it gave up.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use rusqlite::ffi;
 
@@ -43,7 +47,7 @@ impl From<rusqlite::Error> for Error {
                 source: Box::new(error),
             };
         }
-        // The busy handler retried for the whole timeout (or could not wait at all).
+        // The busy handler retried for the whole timeout, or SQLite did not call it at all.
         if matches!(
             code.code,
             ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked
@@ -54,6 +58,7 @@ impl From<rusqlite::Error> for Error {
                 } else {
                     message
                 },
+                waited: gave_up_waiting(),
                 source: Box::new(error),
             };
         }
@@ -68,5 +73,84 @@ impl From<rusqlite::Error> for Error {
         Error::Database {
             source: Box::new(error),
         }
+    }
+}
+
+/// SQLite's own schedule for waiting on a lock (`sqliteDefaultBusyCallback`), in milliseconds.
+const DELAYS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+thread_local! {
+    /// When [`busy_wait`] last gave up on this thread.
+    static GAVE_UP: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The busy handler of every SQLite connection: waits for another connection's lock as
+/// `busy_timeout` would, for up to [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT), and notes when it gives
+/// up. SQLite does not always call it: a transaction that began by reading and then writes
+/// while another connection is writing would deadlock if it waited, and is refused at once.
+/// The note tells the two apart, so that [`Error::Busy`] says it waited only when it did.
+pub(super) fn busy_wait(count: i32) -> bool {
+    let count = usize::try_from(count).unwrap_or(0);
+    let waited: u64 = match DELAYS.get(..count) {
+        Some(delays) => delays.iter().sum(),
+        None => DELAYS.iter().sum::<u64>() + 100 * (count - DELAYS.len()) as u64,
+    };
+    let timeout = u64::try_from(super::BUSY_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
+    let delay = DELAYS
+        .get(count)
+        .copied()
+        .unwrap_or(100)
+        .min(timeout.saturating_sub(waited));
+    if delay == 0 {
+        GAVE_UP.set(Some(Instant::now()));
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(delay));
+    true
+}
+
+/// Whether the busy error being classified on this thread comes after [`busy_wait`] gave up:
+/// it did just before SQLite returned the error (the note is taken, and a stale one from a
+/// statement whose error was never classified is too old to count).
+fn gave_up_waiting() -> bool {
+    GAVE_UP
+        .take()
+        .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy() -> Error {
+        rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        )
+        .into()
+    }
+
+    #[test]
+    fn busy_says_it_waited_only_after_the_handler_gave_up() {
+        let refused = busy();
+        assert!(
+            matches!(refused, Error::Busy { waited: false, .. }),
+            "{refused:?}"
+        );
+        assert!(!refused.to_string().contains("5 s"), "{refused}");
+        assert!(refused.to_string().contains("db::atomic"), "{refused}");
+
+        GAVE_UP.set(Some(Instant::now()));
+        let waited = busy();
+        assert!(
+            matches!(waited, Error::Busy { waited: true, .. }),
+            "{waited:?}"
+        );
+        assert!(
+            waited.to_string().contains("stayed locked for 5 s"),
+            "{waited}"
+        );
+        // The note is used up by the error it explains.
+        assert!(matches!(busy(), Error::Busy { waited: false, .. }));
     }
 }
