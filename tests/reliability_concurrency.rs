@@ -51,6 +51,33 @@ pub struct Label {
     pub name: String,
 }
 
+/// Read while other threads write; each instance loaded records a `Visit`.
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "conc")]
+pub struct Page {
+    pub id: Option<i64>,
+    pub title: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "conc")]
+pub struct Visit {
+    pub id: Option<i64>,
+    pub page: i64,
+}
+
+/// A `post_init` receiver that writes, as one that keeps a read count or an audit trail does.
+#[receiver(post_init, sender = Page)]
+fn record_visit(instance: &Page, using: &str) -> clarion::Result<()> {
+    Visit {
+        id: None,
+        page: instance.id.unwrap_or_default(),
+    }
+    .save_with(SaveOptions::new().using(using))
+}
+
 /// A signal of the test's own, sent by the chaos threads.
 #[derive(SignalArgs)]
 pub struct Ping {
@@ -451,7 +478,10 @@ fn a_writer_kept_waiting_past_the_busy_timeout_gets_a_clear_error_and_writes_not
     let waited = began.elapsed();
     holder.join().unwrap().unwrap();
 
-    assert!(matches!(error, clarion::Error::Busy { .. }), "{error:?}");
+    assert!(
+        matches!(error, clarion::Error::Busy { waited: true, .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("retry later"), "{error}");
     // It retried for the whole timeout, and not much longer.
     assert!(
@@ -472,4 +502,78 @@ fn a_writer_kept_waiting_past_the_busy_timeout_gets_a_clear_error_and_writes_not
         "reliability: a writer refused after waiting {waited:?} for the lock (timeout {:?}): {error}",
         db::BUSY_TIMEOUT
     );
+}
+
+/// Regression: `post_init` was sent inside the read's own transaction, which on SQLite is a
+/// deferred one holding a shared lock; a receiver that wrote had to upgrade it while another
+/// thread wrote, which SQLite refuses at once (it would deadlock if it waited), and 275 of 300
+/// reads failed within microseconds, with a message claiming a 5 s wait. Now the receivers run
+/// after the read's transaction, and their writes wait for the lock as any write does.
+#[test]
+fn reads_whose_post_init_receivers_write_succeed_while_other_threads_write() {
+    const READS: usize = 300;
+    let (alias, dir) = match backend::backend() {
+        Backend::Sqlite => {
+            let dir =
+                std::env::temp_dir().join(format!("clarion-post-init-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("db.sqlite");
+            let _ = std::fs::remove_file(&path);
+            let alias = "post_init_writes";
+            db::register(
+                Database::open_as(alias, &format!("sqlite://{}", path.display())).unwrap(),
+            );
+            (alias, Some(dir))
+        }
+        _ => (backend::register("post_init_writes"), None),
+    };
+    clarion::migrate_using(alias).unwrap();
+    let mut page = Page {
+        id: None,
+        title: "home".into(),
+    };
+    page.save_with(SaveOptions::new().using(alias)).unwrap();
+
+    let reading = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let reading = Arc::clone(&reading);
+        thread::spawn(move || {
+            let mut writes = 0;
+            while reading.load(Ordering::SeqCst) {
+                // Holds the write lock a little while, as a transaction doing real work does.
+                db::atomic_using(alias, |_| {
+                    Item {
+                        id: None,
+                        name: "writer".into(),
+                        seq: writes,
+                    }
+                    .save_with(SaveOptions::new().using(alias))?;
+                    thread::sleep(Duration::from_millis(1));
+                    Ok(())
+                })
+                .unwrap();
+                writes += 1;
+            }
+            writes
+        })
+    };
+    let mut failures = Vec::new();
+    for _ in 0..READS {
+        if let Err(error) = Page::objects().using(alias).all() {
+            failures.push(error.to_string());
+        }
+    }
+    reading.store(false, Ordering::SeqCst);
+    let writes = writer.join().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {READS} reads failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert_eq!(Visit::objects().using(alias).count().unwrap(), READS);
+    assert!(writes > 0);
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

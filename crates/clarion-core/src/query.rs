@@ -171,7 +171,7 @@ impl<M: Model> QuerySet<M> {
         if self.matches_nothing() {
             return Ok(Vec::new());
         }
-        db::read_using(&self.using, |tx| self.load(tx, &self.ordering, self.limit))
+        self.read(&self.ordering, self.limit)
     }
 
     /// The same as [`all`](QuerySet::all).
@@ -220,13 +220,14 @@ impl<M: Model> QuerySet<M> {
                 )?
                 .len();
             match (first, count) {
-                (Some(mut instance), 1) => {
-                    model::loaded(&mut instance, &self.using)?;
-                    Ok(instance)
-                }
+                (Some(instance), 1) => Ok(instance),
                 (_, 0) => Err(Error::DoesNotExist { model }),
                 (_, count) => Err(Error::MultipleObjectsReturned { model, count }),
             }
+        })
+        .and_then(|mut instance| {
+            model::loaded(&mut instance, &self.using)?;
+            Ok(instance)
         })
     }
 
@@ -239,7 +240,7 @@ impl<M: Model> QuerySet<M> {
         let by_pk = [OrderBy::new(M::META.pk, false)];
         let ordering = self.ordering_or(&by_pk);
         let limit = Some(self.limit.map_or(1, |n| n.min(1)));
-        let mut found = db::read_using(&self.using, |tx| self.load(tx, ordering, limit))?;
+        let mut found = self.read(ordering, limit)?;
         Ok(found.pop())
     }
 
@@ -254,11 +255,11 @@ impl<M: Model> QuerySet<M> {
         let ordering = self.ordering_or(&by_pk);
         let mut found = if self.limit.is_some() || self.offset > 0 {
             // Reversing the order would change which rows the slice keeps: read the slice.
-            db::read_using(&self.using, |tx| self.load(tx, ordering, self.limit))?
+            self.read(ordering, self.limit)?
         } else {
             let reversed: Vec<OrderBy<M::Concrete>> =
                 ordering.iter().map(OrderBy::reversed).collect();
-            db::read_using(&self.using, |tx| self.load(tx, &reversed, Some(1)))?
+            self.read(&reversed, Some(1))?
         };
         Ok(found.pop())
     }
@@ -346,7 +347,12 @@ impl<M: Model> QuerySet<M> {
                 }
                 return Ok(deleted);
             }
-            let mut instances = self.load(tx, &self.ordering, self.limit)?;
+            // In the delete's transaction, which holds the write lock: receivers of `post_init`
+            // may write here.
+            let mut instances = self.rows(tx, &self.ordering, self.limit)?;
+            for instance in &mut instances {
+                model::loaded(instance, &self.using)?;
+            }
             model::delete_many(
                 &mut instances,
                 &self.using,
@@ -427,20 +433,31 @@ impl<M: Model> QuerySet<M> {
         matches!(self.filter, Node::None)
     }
 
-    /// Reads the rows of the `SELECT` with this ordering and limit, and sends `post_init` for
-    /// each once all are read (a receiver may then query the same connection).
-    fn load(
+    /// Reads the rows of the `SELECT` with this ordering and limit, then sends `post_init` for
+    /// each, once the read's own transaction is over. On SQLite a read outside any transaction
+    /// is a deferred one, holding only a shared lock, and a receiver that writes inside it would
+    /// need to upgrade that lock while another connection writes, which SQLite refuses at once
+    /// (it cannot wait without risking a deadlock). Django sends `post_init` outside any
+    /// transaction too, as each instance is built. Inside the caller's `atomic` block, which
+    /// holds the write lock from its start, the receivers run in that block.
+    fn read(&self, ordering: &[OrderBy<M::Concrete>], limit: Option<usize>) -> Result<Vec<M>> {
+        let mut instances = db::read_using(&self.using, |tx| self.rows(tx, ordering, limit))?;
+        for instance in &mut instances {
+            model::loaded(instance, &self.using)?;
+        }
+        Ok(instances)
+    }
+
+    /// The instances the `SELECT` with this ordering and limit reads in `tx`, without
+    /// `post_init`.
+    fn rows(
         &self,
         tx: &Transaction,
         ordering: &[OrderBy<M::Concrete>],
         limit: Option<usize>,
     ) -> Result<Vec<M>> {
         let select = self.select(tx.backend(), ordering, limit);
-        let mut instances = tx.query_bound(&select.sql, |bind| select.bind(bind), M::__from_row)?;
-        for instance in &mut instances {
-            model::loaded(instance, &self.using)?;
-        }
-        Ok(instances)
+        tx.query_bound(&select.sql, |bind| select.bind(bind), M::__from_row)
     }
 
     /// `SELECT` of every field, in field order (what [`Model::__from_row`] reads).
