@@ -37,6 +37,16 @@ pub struct Tag {
     pub name: String,
 }
 
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone)]
+#[model(app_label = "input")]
+pub struct Measure {
+    pub id: Option<i64>,
+    pub value: f64,
+    pub maybe: Option<f64>,
+    pub single: f32,
+}
+
 /// Texts that break code which splices values into SQL, or mangles encodings.
 const HOSTILE: &[&str] = &[
     "",
@@ -152,6 +162,119 @@ fn hostile_text_round_trips_exactly_through_saves_filters_relations_and_fixtures
         "reliability ({:?}): {checked} hostile texts round-tripped through save, filter, a text key, a join table and a fixture; {refused} refused before the write (NUL on PostgreSQL)",
         backend()
     );
+}
+
+/// The same float, NaN included (NaN is not equal to itself, so `==` cannot say it).
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b
+}
+
+#[test]
+fn nan_and_infinities_round_trip_filter_sort_and_dump_alike_on_both_engines() {
+    let alias = database("input_floats");
+    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1.5];
+    let mut ids = Vec::new();
+    for x in specials {
+        let mut saved = Measure {
+            id: None,
+            value: x,
+            maybe: Some(x),
+            single: x as f32,
+        };
+        saved.save_with(SaveOptions::new().using(alias)).unwrap();
+        let loaded = Measure::objects()
+            .using(alias)
+            .filter(Measure::ID.eq(saved.id))
+            .get()
+            .unwrap();
+        assert!(same(loaded.value, x), "{x} came back as {}", loaded.value);
+        let maybe = loaded.maybe.expect("Some(x) is not read back as None");
+        assert!(same(maybe, x), "Some({x}) came back as Some({maybe})");
+        assert!(
+            same(f64::from(loaded.single), f64::from(x as f32)),
+            "{x} as f32 came back as {}",
+            loaded.single
+        );
+        ids.push(saved.id);
+    }
+    let mut none = Measure {
+        id: None,
+        value: 0.0,
+        maybe: None,
+        single: 0.0,
+    };
+    none.save_with(SaveOptions::new().using(alias)).unwrap();
+    let loaded = Measure::objects()
+        .using(alias)
+        .filter(Measure::ID.eq(none.id))
+        .get()
+        .unwrap();
+    assert_eq!(loaded.maybe, None);
+
+    // NaN equals NaN and sorts above every number, as on PostgreSQL.
+    let q = || Measure::objects().using(alias);
+    let keys = |measures: Vec<Measure>| measures.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(
+        keys(q().filter(Measure::VALUE.eq(f64::NAN)).all().unwrap()),
+        [ids[0]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::MAYBE.eq(f64::NAN)).all().unwrap()),
+        [ids[0]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::MAYBE.eq(f64::INFINITY)).all().unwrap()),
+        [ids[1]]
+    );
+    assert_eq!(
+        keys(
+            q().filter(Measure::VALUE.gt(f64::MAX))
+                .order_by(Measure::ID)
+                .all()
+                .unwrap()
+        ),
+        [ids[0], ids[1]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::VALUE.lt(f64::NAN)).all().unwrap()).len(),
+        specials.len(),
+        "every number is below NaN"
+    );
+    assert_eq!(
+        keys(
+            q().filter(Measure::MAYBE.is_null(false))
+                .order_by(Measure::VALUE)
+                .all()
+                .unwrap()
+        ),
+        [ids[2], ids[3], ids[4], ids[1], ids[0]],
+        "-inf, -0.0, 1.5, inf, NaN"
+    );
+
+    // A query set update writes NaN too.
+    q().filter(Measure::ID.eq(ids[4]))
+        .update(&[Measure::MAYBE.set(f64::NAN)])
+        .unwrap();
+    let updated = q().filter(Measure::ID.eq(ids[4])).get().unwrap();
+    assert!(updated.maybe.is_some_and(f64::is_nan), "{updated:?}");
+
+    // A dump has the same text on both engines, and loads back identically.
+    let dumped = clarion::fixtures::dump_using(&["input.measure"], alias).unwrap();
+    assert!(dumped.contains("\"value\": \"NaN\""), "{dumped}");
+    assert!(dumped.contains("\"value\": \"Infinity\""), "{dumped}");
+    assert!(dumped.contains("\"value\": \"-Infinity\""), "{dumped}");
+    let copy = database("input_floats_copy");
+    clarion::fixtures::load_using(&dumped, copy).unwrap();
+    assert_eq!(
+        clarion::fixtures::dump_using(&["input.measure"], copy).unwrap(),
+        dumped
+    );
+    let reloaded = Measure::objects()
+        .using(copy)
+        .filter(Measure::ID.eq(ids[0]))
+        .get()
+        .unwrap();
+    assert!(reloaded.value.is_nan() && reloaded.maybe.is_some_and(f64::is_nan));
 }
 
 #[test]
