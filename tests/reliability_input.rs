@@ -47,6 +47,14 @@ pub struct Measure {
     pub single: f32,
 }
 
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "input")]
+pub struct Document {
+    pub id: Option<i64>,
+    pub data: serde_json::Value,
+}
+
 /// Texts that break code which splices values into SQL, or mangles encodings.
 const HOSTILE: &[&str] = &[
     "",
@@ -275,6 +283,66 @@ fn nan_and_infinities_round_trip_filter_sort_and_dump_alike_on_both_engines() {
         .get()
         .unwrap();
     assert!(reloaded.value.is_nan() && reloaded.maybe.is_some_and(f64::is_nan));
+}
+
+#[test]
+fn json_with_a_nul_is_refused_up_front_on_postgres_and_stored_on_sqlite() {
+    use serde_json::json;
+    let alias = database("input_json_nul");
+    // A NUL deep inside: the check walks the value without recursing.
+    let mut deep = json!(["deep \u{0}"]);
+    for _ in 0..4_000 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let values = [
+        json!("\u{0}"),
+        json!({"key \u{0} with a NUL": 1}),
+        json!({"list": [1, "fine", {"inner": ["nul \u{0} inside"]}]}),
+        deep,
+    ];
+    let mut refused = 0;
+    for (i, data) in values.into_iter().enumerate() {
+        let mut document = Document { id: None, data };
+        if backend() == Backend::Postgres {
+            // jsonb cannot hold `\u0000`: refused before it reaches the server, so the
+            // transaction it was saved in goes on.
+            let kept = db::atomic_using(alias, |_| {
+                let error = document
+                    .save_with(SaveOptions::new().using(alias))
+                    .unwrap_err();
+                assert!(error.to_string().contains("NUL character"), "{i}: {error}");
+                assert_eq!(document.id, None);
+                let mut next = Document {
+                    id: None,
+                    data: json!({"after": i}),
+                };
+                next.save_with(SaveOptions::new().using(alias))?;
+                Ok(next)
+            })
+            .unwrap();
+            assert_eq!(
+                Document::objects()
+                    .using(alias)
+                    .filter(Document::ID.eq(kept.id))
+                    .get()
+                    .unwrap(),
+                kept
+            );
+            refused += 1;
+        } else if i < 3 {
+            // SQLite's text holds it (the deep value is past serde_json's parsing depth).
+            document.save_with(SaveOptions::new().using(alias)).unwrap();
+            let loaded = Document::objects()
+                .using(alias)
+                .filter(Document::ID.eq(document.id))
+                .get()
+                .unwrap();
+            assert_eq!(loaded, document, "{i} round-trips");
+        }
+    }
+    // PostgreSQL: the document saved after each refused one; SQLite: the three shallow ones.
+    let stored = Document::objects().using(alias).count().unwrap();
+    assert_eq!(stored, if refused > 0 { refused } else { 3 });
 }
 
 #[test]

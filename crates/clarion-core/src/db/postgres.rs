@@ -67,6 +67,34 @@ impl PgConn {
     }
 }
 
+/// A string or key of `json` that holds the NUL character, which `jsonb` cannot hold (the server
+/// refuses `\u0000` and aborts the transaction). Walks the value with a stack of its own: a value
+/// built in code may be nested deeper than the thread's stack allows recursion.
+pub(crate) fn nul_in_json(json: &serde_json::Value) -> Option<&str> {
+    use serde_json::Value as Json;
+    let mut pending = match json {
+        Json::String(text) => return text.contains('\0').then_some(text.as_str()),
+        Json::Array(_) | Json::Object(_) => vec![json],
+        _ => return None,
+    };
+    while let Some(value) = pending.pop() {
+        match value {
+            Json::String(text) if text.contains('\0') => return Some(text),
+            Json::Array(items) => pending.extend(items),
+            Json::Object(map) => {
+                for (key, item) in map {
+                    if key.contains('\0') {
+                        return Some(key);
+                    }
+                    pending.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether a batch of SQL may change a table that a cached statement reads (DDL). Errs towards
 /// yes: forgetting the cache costs one `PREPARE` per statement, keeping a stale one fails it.
 pub(crate) fn may_change_schema(sql: &str) -> bool {

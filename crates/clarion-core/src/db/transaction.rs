@@ -886,6 +886,20 @@ impl Binder<'_, '_> {
                          backend also refuses it"
                     )));
                 }
+                if let ValueRef::Json(json) = value
+                    && let Some(text) = super::postgres::nul_in_json(json)
+                {
+                    // As for text: the server would abort the transaction.
+                    let mut shown: String = text.chars().take(60).collect();
+                    if shown.len() < text.len() {
+                        shown.push('…');
+                    }
+                    return Err(Error::msg(format!(
+                        "PostgreSQL cannot store the NUL character (\\u0000) in a JSON value \
+                         (jsonb refuses it), here in the string or key {shown:?}; remove it, or \
+                         store such data in a bytes field (`Vec<u8>`)"
+                    )));
+                }
                 params.push(Param::new(value));
                 Ok(())
             }
