@@ -242,3 +242,62 @@ fn account_result(using: &str) -> clarion::Result<()> {
     }
     .save_with(SaveOptions::new().using(using))
 }
+
+/// Runs the race of two transactions that insert explicit keys: `first` writes key 10 in a
+/// transaction left open while another saves key 5 and commits; then `first` commits. The
+/// sequence must end past both keys: the next automatic keys come after 10, and none collides.
+fn explicit_keys_race(using: &'static str, first: fn(&'static str) -> clarion::Result<()>) {
+    let (wrote, go_on) = mpsc::channel();
+    let (committed, wait_commit) = mpsc::channel();
+    let a = thread::spawn(move || {
+        db::atomic_using(using, |_| {
+            first(using)?;
+            wrote.send(()).unwrap();
+            wait_commit.recv().unwrap();
+            Ok(())
+        })
+    });
+    go_on.recv().unwrap();
+    let mut five = Account {
+        id: Some(5),
+        owner: "five".into(),
+        balance: 0,
+    };
+    five.save_with(SaveOptions::new().using(using)).unwrap();
+    committed.send(()).unwrap();
+    a.join().unwrap().unwrap();
+    for n in 0..5 {
+        let mut next = Account {
+            id: None,
+            owner: format!("auto {n}"),
+            balance: 0,
+        };
+        next.save_with(SaveOptions::new().using(using))
+            .unwrap_or_else(|error| panic!("automatic key {n} after the race: {error}"));
+        assert!(next.id > Some(10), "the sequence went back: {next:?}");
+    }
+    assert_eq!(count(using), 7);
+}
+
+#[test]
+fn an_explicit_key_never_moves_the_sequence_backwards_under_a_concurrent_one() {
+    explicit_keys_race(database("keys_race_save"), |using| {
+        Account {
+            id: Some(10),
+            owner: "ten".into(),
+            balance: 0,
+        }
+        .save_with(SaveOptions::new().using(using))
+    });
+}
+
+#[test]
+fn a_fixture_key_never_moves_the_sequence_backwards_under_a_concurrent_one() {
+    explicit_keys_race(database("keys_race_fixture"), |using| {
+        clarion::fixtures::load_using(
+            r#"[{"model": "faults.account", "pk": 10, "fields": {"owner": "ten", "balance": 0}}]"#,
+            using,
+        )
+        .map(drop)
+    });
+}
