@@ -301,3 +301,57 @@ fn a_fixture_key_never_moves_the_sequence_backwards_under_a_concurrent_one() {
         .map(drop)
     });
 }
+
+/// Runs `sql` on `using`'s schema from a client of its own, as another program would.
+fn other_client(using: &str, sql: &str) {
+    let other = clarion::db::Database::open_as("other", &backend::schema_url(using)).unwrap();
+    other.atomic(|tx| tx.execute_batch(sql)).unwrap();
+}
+
+#[test]
+fn another_clients_alter_type_costs_at_most_one_failed_transaction() {
+    let using = database("stale_plan");
+    account("one", 1, using);
+    let pid = db::atomic_using(using, |tx| Ok(backend_pid(tx))).unwrap();
+    // Prepares the read of every column on the pool's one idle connection.
+    assert_eq!(Account::objects().using(using).all().unwrap().len(), 1);
+
+    // The server refuses the cached statement once a column it returns changes type
+    // ("cached plan must not change result type"). As the first statement of its transaction,
+    // the read is run again, prepared afresh, and the caller sees nothing.
+    other_client(
+        using,
+        "ALTER TABLE account ALTER COLUMN balance TYPE integer",
+    );
+    let read = Account::objects().using(using).all().unwrap();
+    assert_eq!((read[0].owner.as_str(), read[0].balance), ("one", 1));
+    let same = db::atomic_using(using, |tx| Ok(backend_pid(tx))).unwrap();
+    assert_eq!(pid, same, "the same pooled connection throughout");
+
+    // After another statement of the same transaction it cannot be run again (the server has
+    // aborted the transaction): the error says what happened, and the next transaction on the
+    // connection works.
+    other_client(
+        using,
+        "ALTER TABLE account ALTER COLUMN balance TYPE bigint",
+    );
+    let error = db::atomic_using(using, |tx| {
+        assert_eq!(backend_pid(tx), pid);
+        Account::objects().using(using).all()
+    })
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("cached plan must not change result type"),
+        "{text}"
+    );
+    assert!(text.contains("another connection"), "a clear error: {text}");
+    let read = db::atomic_using(using, |tx| {
+        assert_eq!(backend_pid(tx), pid);
+        Account::objects().using(using).all()
+    })
+    .unwrap();
+    assert_eq!(read.len(), 1);
+    account("two", 2, using);
+    assert_eq!(count(using), 2);
+}

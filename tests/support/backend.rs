@@ -47,18 +47,19 @@ pub(crate) fn fresh(alias: &str) -> Database {
                     ))
                 })
                 .unwrap();
-            let url = format!(
-                "{}{}options=-c%20search_path%3D{schema}",
-                postgres_url(),
-                if postgres_url().contains('?') {
-                    "&"
-                } else {
-                    "?"
-                }
-            );
-            Database::open_as(alias, &url).unwrap()
+            Database::open_as(alias, &schema_url(alias)).unwrap()
         }
     }
+}
+
+/// The URL of `alias`'s PostgreSQL schema (see [`fresh`]), for a client of its own.
+pub(crate) fn schema_url(alias: &str) -> String {
+    let url = postgres_url();
+    let separator = if url.contains('?') { "&" } else { "?" };
+    format!(
+        "{url}{separator}options=-c%20search_path%3D{}",
+        schema_name(alias)
+    )
 }
 
 /// Registers a fresh database (see [`fresh`]) as `alias`.
