@@ -1,8 +1,8 @@
 //! Faults only a database server has: a connection killed in the middle of a transaction, a
 //! serialization failure between two transactions, the server's constraint errors; each must
 //! give a clear `clarion::Error`, leave nothing half-written, and leave the pool usable.
-//! PostgreSQL only (see `tests/support/backend.rs`; without a server this binary says it skipped,
-//! and under `CI=true` it fails).
+//! PostgreSQL only (see `tests/support/backend.rs`: without a server its tests fail, unless
+//! `CLARION_TEST_POSTGRES=skip` skips them explicitly).
 
 use std::sync::mpsc;
 use std::thread;
@@ -354,4 +354,46 @@ fn another_clients_alter_type_costs_at_most_one_failed_transaction() {
     assert_eq!(read.len(), 1);
     account("two", 2, using);
     assert_eq!(count(using), 2);
+}
+
+/// Runs this binary's `a_missing_table_says_to_run_migrate` (which needs the server) in a child
+/// process against a port where no server listens, with `CLARION_TEST_POSTGRES` set to `skip`
+/// (or unset); returns whether it succeeded, and its output.
+fn run_without_a_server(skip: Option<&str>) -> (bool, String) {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["a_missing_table_says_to_run_migrate", "--exact"])
+        .env(
+            "CLARION_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:1/test",
+        )
+        .env_remove("CLARION_TEST_POSTGRES");
+    if let Some(skip) = skip {
+        child.env("CLARION_TEST_POSTGRES", skip);
+    }
+    let output = child.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn without_a_server_the_tests_fail_saying_how_to_run_or_skip_them() {
+    let (passed, output) = run_without_a_server(None);
+    assert!(
+        !passed,
+        "no server is a failure, not a silent pass:\n{output}"
+    );
+    assert!(output.contains("CLARION_TEST_POSTGRES_URL"), "{output}");
+    assert!(output.contains("CLARION_TEST_POSTGRES=skip"), "{output}");
+
+    let (passed, output) = run_without_a_server(Some("skip"));
+    assert!(passed, "skipping was asked for:\n{output}");
+    assert!(output.contains("SKIPPED: postgres_faults"), "{output}");
+
+    let (passed, output) = run_without_a_server(Some("yes"));
+    assert!(!passed, "an unknown value is not a skip:\n{output}");
 }
