@@ -1,8 +1,8 @@
 //! Faults only a database server has: a connection killed in the middle of a transaction, a
 //! serialization failure between two transactions, the server's constraint errors; each must
 //! give a clear `clarion::Error`, leave nothing half-written, and leave the pool usable.
-//! PostgreSQL only (see `tests/support/backend.rs`; without a server this binary says it skipped,
-//! and under `CI=true` it fails).
+//! PostgreSQL only (see `tests/support/backend.rs`: without a server its tests fail, unless
+//! `CLARION_TEST_POSTGRES=skip` skips them explicitly).
 
 use std::sync::mpsc;
 use std::thread;
@@ -241,4 +241,159 @@ fn account_result(using: &str) -> clarion::Result<()> {
         balance: 0,
     }
     .save_with(SaveOptions::new().using(using))
+}
+
+/// Runs the race of two transactions that insert explicit keys: `first` writes key 10 in a
+/// transaction left open while another saves key 5 and commits; then `first` commits. The
+/// sequence must end past both keys: the next automatic keys come after 10, and none collides.
+fn explicit_keys_race(using: &'static str, first: fn(&'static str) -> clarion::Result<()>) {
+    let (wrote, go_on) = mpsc::channel();
+    let (committed, wait_commit) = mpsc::channel();
+    let a = thread::spawn(move || {
+        db::atomic_using(using, |_| {
+            first(using)?;
+            wrote.send(()).unwrap();
+            wait_commit.recv().unwrap();
+            Ok(())
+        })
+    });
+    go_on.recv().unwrap();
+    let mut five = Account {
+        id: Some(5),
+        owner: "five".into(),
+        balance: 0,
+    };
+    five.save_with(SaveOptions::new().using(using)).unwrap();
+    committed.send(()).unwrap();
+    a.join().unwrap().unwrap();
+    for n in 0..5 {
+        let mut next = Account {
+            id: None,
+            owner: format!("auto {n}"),
+            balance: 0,
+        };
+        next.save_with(SaveOptions::new().using(using))
+            .unwrap_or_else(|error| panic!("automatic key {n} after the race: {error}"));
+        assert!(next.id > Some(10), "the sequence went back: {next:?}");
+    }
+    assert_eq!(count(using), 7);
+}
+
+#[test]
+fn an_explicit_key_never_moves_the_sequence_backwards_under_a_concurrent_one() {
+    explicit_keys_race(database("keys_race_save"), |using| {
+        Account {
+            id: Some(10),
+            owner: "ten".into(),
+            balance: 0,
+        }
+        .save_with(SaveOptions::new().using(using))
+    });
+}
+
+#[test]
+fn a_fixture_key_never_moves_the_sequence_backwards_under_a_concurrent_one() {
+    explicit_keys_race(database("keys_race_fixture"), |using| {
+        clarion::fixtures::load_using(
+            r#"[{"model": "faults.account", "pk": 10, "fields": {"owner": "ten", "balance": 0}}]"#,
+            using,
+        )
+        .map(drop)
+    });
+}
+
+/// Runs `sql` on `using`'s schema from a client of its own, as another program would.
+fn other_client(using: &str, sql: &str) {
+    let other = clarion::db::Database::open_as("other", &backend::schema_url(using)).unwrap();
+    other.atomic(|tx| tx.execute_batch(sql)).unwrap();
+}
+
+#[test]
+fn another_clients_alter_type_costs_at_most_one_failed_transaction() {
+    let using = database("stale_plan");
+    account("one", 1, using);
+    let pid = db::atomic_using(using, |tx| Ok(backend_pid(tx))).unwrap();
+    // Prepares the read of every column on the pool's one idle connection.
+    assert_eq!(Account::objects().using(using).all().unwrap().len(), 1);
+
+    // The server refuses the cached statement once a column it returns changes type
+    // ("cached plan must not change result type"). As the first statement of its transaction,
+    // the read is run again, prepared afresh, and the caller sees nothing.
+    other_client(
+        using,
+        "ALTER TABLE account ALTER COLUMN balance TYPE integer",
+    );
+    let read = Account::objects().using(using).all().unwrap();
+    assert_eq!((read[0].owner.as_str(), read[0].balance), ("one", 1));
+    let same = db::atomic_using(using, |tx| Ok(backend_pid(tx))).unwrap();
+    assert_eq!(pid, same, "the same pooled connection throughout");
+
+    // After another statement of the same transaction it cannot be run again (the server has
+    // aborted the transaction): the error says what happened, and the next transaction on the
+    // connection works.
+    other_client(
+        using,
+        "ALTER TABLE account ALTER COLUMN balance TYPE bigint",
+    );
+    let error = db::atomic_using(using, |tx| {
+        assert_eq!(backend_pid(tx), pid);
+        Account::objects().using(using).all()
+    })
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("cached plan must not change result type"),
+        "{text}"
+    );
+    assert!(text.contains("another connection"), "a clear error: {text}");
+    let read = db::atomic_using(using, |tx| {
+        assert_eq!(backend_pid(tx), pid);
+        Account::objects().using(using).all()
+    })
+    .unwrap();
+    assert_eq!(read.len(), 1);
+    account("two", 2, using);
+    assert_eq!(count(using), 2);
+}
+
+/// Runs this binary's `a_missing_table_says_to_run_migrate` (which needs the server) in a child
+/// process against a port where no server listens, with `CLARION_TEST_POSTGRES` set to `skip`
+/// (or unset); returns whether it succeeded, and its output.
+fn run_without_a_server(skip: Option<&str>) -> (bool, String) {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["a_missing_table_says_to_run_migrate", "--exact"])
+        .env(
+            "CLARION_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:1/test",
+        )
+        .env_remove("CLARION_TEST_POSTGRES");
+    if let Some(skip) = skip {
+        child.env("CLARION_TEST_POSTGRES", skip);
+    }
+    let output = child.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn without_a_server_the_tests_fail_saying_how_to_run_or_skip_them() {
+    let (passed, output) = run_without_a_server(None);
+    assert!(
+        !passed,
+        "no server is a failure, not a silent pass:\n{output}"
+    );
+    assert!(output.contains("CLARION_TEST_POSTGRES_URL"), "{output}");
+    assert!(output.contains("CLARION_TEST_POSTGRES=skip"), "{output}");
+
+    let (passed, output) = run_without_a_server(Some("skip"));
+    assert!(passed, "skipping was asked for:\n{output}");
+    assert!(output.contains("SKIPPED: postgres_faults"), "{output}");
+
+    let (passed, output) = run_without_a_server(Some("yes"));
+    assert!(!passed, "an unknown value is not a skip:\n{output}");
 }

@@ -37,6 +37,24 @@ pub struct Tag {
     pub name: String,
 }
 
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone)]
+#[model(app_label = "input")]
+pub struct Measure {
+    pub id: Option<i64>,
+    pub value: f64,
+    pub maybe: Option<f64>,
+    pub single: f32,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "input")]
+pub struct Document {
+    pub id: Option<i64>,
+    pub data: serde_json::Value,
+}
+
 /// Texts that break code which splices values into SQL, or mangles encodings.
 const HOSTILE: &[&str] = &[
     "",
@@ -152,6 +170,179 @@ fn hostile_text_round_trips_exactly_through_saves_filters_relations_and_fixtures
         "reliability ({:?}): {checked} hostile texts round-tripped through save, filter, a text key, a join table and a fixture; {refused} refused before the write (NUL on PostgreSQL)",
         backend()
     );
+}
+
+/// The same float, NaN included (NaN is not equal to itself, so `==` cannot say it).
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b
+}
+
+#[test]
+fn nan_and_infinities_round_trip_filter_sort_and_dump_alike_on_both_engines() {
+    let alias = database("input_floats");
+    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1.5];
+    let mut ids = Vec::new();
+    for x in specials {
+        let mut saved = Measure {
+            id: None,
+            value: x,
+            maybe: Some(x),
+            single: x as f32,
+        };
+        saved.save_with(SaveOptions::new().using(alias)).unwrap();
+        let loaded = Measure::objects()
+            .using(alias)
+            .filter(Measure::ID.eq(saved.id))
+            .get()
+            .unwrap();
+        assert!(same(loaded.value, x), "{x} came back as {}", loaded.value);
+        let maybe = loaded.maybe.expect("Some(x) is not read back as None");
+        assert!(same(maybe, x), "Some({x}) came back as Some({maybe})");
+        assert!(
+            same(f64::from(loaded.single), f64::from(x as f32)),
+            "{x} as f32 came back as {}",
+            loaded.single
+        );
+        ids.push(saved.id);
+    }
+    let mut none = Measure {
+        id: None,
+        value: 0.0,
+        maybe: None,
+        single: 0.0,
+    };
+    none.save_with(SaveOptions::new().using(alias)).unwrap();
+    let loaded = Measure::objects()
+        .using(alias)
+        .filter(Measure::ID.eq(none.id))
+        .get()
+        .unwrap();
+    assert_eq!(loaded.maybe, None);
+
+    // NaN equals NaN and sorts above every number, as on PostgreSQL.
+    let q = || Measure::objects().using(alias);
+    let keys = |measures: Vec<Measure>| measures.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(
+        keys(q().filter(Measure::VALUE.eq(f64::NAN)).all().unwrap()),
+        [ids[0]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::MAYBE.eq(f64::NAN)).all().unwrap()),
+        [ids[0]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::MAYBE.eq(f64::INFINITY)).all().unwrap()),
+        [ids[1]]
+    );
+    assert_eq!(
+        keys(
+            q().filter(Measure::VALUE.gt(f64::MAX))
+                .order_by(Measure::ID)
+                .all()
+                .unwrap()
+        ),
+        [ids[0], ids[1]]
+    );
+    assert_eq!(
+        keys(q().filter(Measure::VALUE.lt(f64::NAN)).all().unwrap()).len(),
+        specials.len(),
+        "every number is below NaN"
+    );
+    assert_eq!(
+        keys(
+            q().filter(Measure::MAYBE.is_null(false))
+                .order_by(Measure::VALUE)
+                .all()
+                .unwrap()
+        ),
+        [ids[2], ids[3], ids[4], ids[1], ids[0]],
+        "-inf, -0.0, 1.5, inf, NaN"
+    );
+
+    // A query set update writes NaN too.
+    q().filter(Measure::ID.eq(ids[4]))
+        .update(&[Measure::MAYBE.set(f64::NAN)])
+        .unwrap();
+    let updated = q().filter(Measure::ID.eq(ids[4])).get().unwrap();
+    assert!(updated.maybe.is_some_and(f64::is_nan), "{updated:?}");
+
+    // A dump has the same text on both engines, and loads back identically.
+    let dumped = clarion::fixtures::dump_using(&["input.measure"], alias).unwrap();
+    assert!(dumped.contains("\"value\": \"NaN\""), "{dumped}");
+    assert!(dumped.contains("\"value\": \"Infinity\""), "{dumped}");
+    assert!(dumped.contains("\"value\": \"-Infinity\""), "{dumped}");
+    let copy = database("input_floats_copy");
+    clarion::fixtures::load_using(&dumped, copy).unwrap();
+    assert_eq!(
+        clarion::fixtures::dump_using(&["input.measure"], copy).unwrap(),
+        dumped
+    );
+    let reloaded = Measure::objects()
+        .using(copy)
+        .filter(Measure::ID.eq(ids[0]))
+        .get()
+        .unwrap();
+    assert!(reloaded.value.is_nan() && reloaded.maybe.is_some_and(f64::is_nan));
+}
+
+#[test]
+fn json_with_a_nul_is_refused_up_front_on_postgres_and_stored_on_sqlite() {
+    use serde_json::json;
+    let alias = database("input_json_nul");
+    // A NUL deep inside: the check walks the value without recursing.
+    let mut deep = json!(["deep \u{0}"]);
+    for _ in 0..4_000 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let values = [
+        json!("\u{0}"),
+        json!({"key \u{0} with a NUL": 1}),
+        json!({"list": [1, "fine", {"inner": ["nul \u{0} inside"]}]}),
+        deep,
+    ];
+    let mut refused = 0;
+    for (i, data) in values.into_iter().enumerate() {
+        let mut document = Document { id: None, data };
+        if backend() == Backend::Postgres {
+            // jsonb cannot hold `\u0000`: refused before it reaches the server, so the
+            // transaction it was saved in goes on.
+            let kept = db::atomic_using(alias, |_| {
+                let error = document
+                    .save_with(SaveOptions::new().using(alias))
+                    .unwrap_err();
+                assert!(error.to_string().contains("NUL character"), "{i}: {error}");
+                assert_eq!(document.id, None);
+                let mut next = Document {
+                    id: None,
+                    data: json!({"after": i}),
+                };
+                next.save_with(SaveOptions::new().using(alias))?;
+                Ok(next)
+            })
+            .unwrap();
+            assert_eq!(
+                Document::objects()
+                    .using(alias)
+                    .filter(Document::ID.eq(kept.id))
+                    .get()
+                    .unwrap(),
+                kept
+            );
+            refused += 1;
+        } else if i < 3 {
+            // SQLite's text holds it (the deep value is past serde_json's parsing depth).
+            document.save_with(SaveOptions::new().using(alias)).unwrap();
+            let loaded = Document::objects()
+                .using(alias)
+                .filter(Document::ID.eq(document.id))
+                .get()
+                .unwrap();
+            assert_eq!(loaded, document, "{i} round-trips");
+        }
+    }
+    // PostgreSQL: the document saved after each refused one; SQLite: the three shallow ones.
+    let stored = Document::objects().using(alias).count().unwrap();
+    assert_eq!(stored, if refused > 0 { refused } else { 3 });
 }
 
 #[test]

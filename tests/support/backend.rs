@@ -8,8 +8,10 @@
 // rows. The server is `CLARION_TEST_POSTGRES_URL`, by default the local one of the development
 // machine and CI (`postgres://postgres@127.0.0.1:5432/test`).
 //
-// Without a reachable server, a PostgreSQL binary prints why it skips and exits successfully,
-// unless `CI=true`: then it fails, so that CI never passes by skipping.
+// Without a reachable server, the tests of a PostgreSQL binary fail, saying how to point them at
+// a server or skip them: a run never passes by not testing. Skipping is explicit:
+// `CLARION_TEST_POSTGRES=skip` makes each PostgreSQL binary print a `SKIPPED:` line naming itself
+// and exit successfully, whether or not a server is reachable.
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
@@ -47,18 +49,19 @@ pub(crate) fn fresh(alias: &str) -> Database {
                     ))
                 })
                 .unwrap();
-            let url = format!(
-                "{}{}options=-c%20search_path%3D{schema}",
-                postgres_url(),
-                if postgres_url().contains('?') {
-                    "&"
-                } else {
-                    "?"
-                }
-            );
-            Database::open_as(alias, &url).unwrap()
+            Database::open_as(alias, &schema_url(alias)).unwrap()
         }
     }
+}
+
+/// The URL of `alias`'s PostgreSQL schema (see [`fresh`]), for a client of its own.
+pub(crate) fn schema_url(alias: &str) -> String {
+    let url = postgres_url();
+    let separator = if url.contains('?') { "&" } else { "?" };
+    format!(
+        "{url}{separator}options=-c%20search_path%3D{}",
+        schema_name(alias)
+    )
 }
 
 /// Registers a fresh database (see [`fresh`]) as `alias`.
@@ -86,32 +89,64 @@ fn schema_name(alias: &str) -> String {
     format!("t_{}", &clean[start..])
 }
 
-/// The server, once reachable; exits (or, under CI, fails) when it is not.
+/// The name of this test binary (`postgres_relations`, …), for messages.
+fn binary() -> &'static str {
+    module_path!()
+        .split("::")
+        .next()
+        .unwrap_or("this test binary")
+}
+
+/// The server, once reachable. Without one, every test that needs it fails, saying how to point
+/// the tests at a server or skip them; with `CLARION_TEST_POSTGRES=skip`, the binary says it
+/// skipped and exits successfully.
 fn server() -> &'static Database {
-    static SERVER: OnceLock<Database> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let url = postgres_url();
-        let server = Database::open_as("__matrix_server", &url).unwrap();
-        if let Err(error) = server.atomic(|tx| tx.execute_batch("SELECT 1")) {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            if ci {
-                panic!(
-                    "CI=true and the PostgreSQL tests cannot reach {url}: {error}. \
-                     .ci/run starts the server; check it is installed and running."
-                );
+    // The outcome of the first attempt, failure included: each later test fails at once with
+    // the same message instead of waiting for the server again.
+    static SERVER: OnceLock<Result<Database, String>> = OnceLock::new();
+    let server = SERVER.get_or_init(|| {
+        match std::env::var("CLARION_TEST_POSTGRES").as_deref() {
+            Ok("skip") => skip(),
+            Ok(other) => {
+                return Err(format!(
+                    "CLARION_TEST_POSTGRES={other:?} is not understood: set it to `skip` to \
+                     skip the PostgreSQL tests, or leave it unset to run them"
+                ));
             }
-            // Straight to the process's stderr: the test harness captures `eprintln!` in a
-            // test's thread, and would drop it on exit.
-            let message = format!(
-                "\nSKIPPED: every test of {} needs PostgreSQL, and {url} cannot be reached: \
-                 {error}.\nSet CLARION_TEST_POSTGRES_URL to a server to run them (under CI=true \
-                 this is a failure, not a skip).\n\n",
-                module_path!().split("::").next().unwrap_or("this binary"),
-            );
-            use std::io::Write;
-            let _ = std::io::stderr().write_all(message.as_bytes());
-            std::process::exit(0);
+            Err(_) => {}
         }
-        server
-    })
+        let url = postgres_url();
+        Database::open_as("__matrix_server", &url)
+            .and_then(|server| {
+                server.atomic(|tx| tx.execute_batch("SELECT 1"))?;
+                Ok(server)
+            })
+            .map_err(|error| {
+                format!(
+                    "every test of {} needs PostgreSQL, and {url} cannot be reached: {error}. \
+                     Point CLARION_TEST_POSTGRES_URL at a server (the default is {DEFAULT_URL}; \
+                     `.ci/run` starts one), or skip the PostgreSQL tests explicitly with \
+                     CLARION_TEST_POSTGRES=skip.",
+                    binary()
+                )
+            })
+    });
+    match server {
+        Ok(server) => server,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Ends the process successfully, saying that this binary's tests were skipped, as asked.
+fn skip() -> ! {
+    // Straight to the process's stderr: the test harness captures `eprintln!` in a test's
+    // thread, and would drop it on exit.
+    let message = format!(
+        "\nSKIPPED: {}: the tests on PostgreSQL were not run, as CLARION_TEST_POSTGRES=skip \
+         asks; unset it to run them.\n\n",
+        binary()
+    );
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(message.as_bytes());
+    std::process::exit(0);
 }

@@ -53,7 +53,7 @@
 //!
 //! | field | JSON |
 //! |---|---|
-//! | integers, floats | a number |
+//! | integers, floats | a number; `"NaN"`, `"Infinity"`, `"-Infinity"` for the floats JSON has no number for |
 //! | `bool` | `true`/`false` (or `0`/`1`) |
 //! | `String`, dates, times, UUIDs | a string: `"2024-05-01"`, `"2024-05-01T12:30:00.123Z"`, hyphenated or 32-hex UUIDs |
 //! | `Vec<u8>` | a base64 string (Django's `BinaryField`) |
@@ -85,7 +85,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     FieldMeta, ManyToManyMeta, ModelMeta, ModelRegistration, Relation, model_by_label, models,
 };
-use crate::value::{ColumnType, Value};
+use crate::value::{ColumnType, NAN_TEXT, Value};
 
 /// What [`load`] saved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -609,6 +609,11 @@ fn from_json(field: &FieldMeta, json: &Json) -> std::result::Result<Value, Strin
             (None, Some(f)) => Value::Float(f),
             (None, None) => return Err(format!("{n} is not a number SQLite can store")),
         },
+        Json::String(s) if field.ty == ColumnType::Float => match non_finite(s) {
+            Some(f) => Value::Float(f),
+            // Refused, as a string, by the field's type.
+            None => Value::Text(s.clone()),
+        },
         Json::String(s) if field.ty == ColumnType::Bytes => {
             Value::Bytes(base64::decode(s).map_err(|e| format!("invalid base64: {e}"))?)
         }
@@ -744,13 +749,42 @@ fn to_json(field: &FieldMeta, value: Value) -> std::result::Result<Json, String>
         (ColumnType::DateTimeUtc, Value::Text(text)) => Json::String(iso_datetime(text, true)),
         (_, Value::Bool(b)) => Json::Bool(b),
         (_, Value::Int(i)) => Json::from(i),
-        (_, Value::Float(f)) => serde_json::Number::from_f64(f)
-            .map(Json::Number)
-            .ok_or_else(|| format!("{f} has no JSON form"))?,
+        // SQLite stores NaN as this text (see `db::sqlite_value`).
+        (ColumnType::Float, Value::Text(text)) if text == NAN_TEXT => {
+            Json::String(NON_FINITE[0].0.to_owned())
+        }
+        (_, Value::Float(f)) => match serde_json::Number::from_f64(f) {
+            Some(number) => Json::Number(number),
+            None => Json::String(
+                NON_FINITE
+                    .iter()
+                    .find(|(_, value)| *value == f || (f.is_nan() && value.is_nan()))
+                    .expect("a float without a JSON number is NaN or infinite")
+                    .0
+                    .to_owned(),
+            ),
+        },
         (_, Value::Text(text)) => Json::String(text),
         (_, Value::Bytes(bytes)) => Json::String(base64::encode(&bytes)),
         (_, Value::Json(json)) => json,
     })
+}
+
+/// The floats JSON has no number for, as a fixture writes them: strings, since JSON has no
+/// `NaN` or `Infinity` (Python's `json`, hence Django's `dumpdata`, writes them bare, which no
+/// strict parser reads; Django's `FloatField` reads these strings back).
+const NON_FINITE: [(&str, f64); 3] = [
+    ("NaN", f64::NAN),
+    ("Infinity", f64::INFINITY),
+    ("-Infinity", f64::NEG_INFINITY),
+];
+
+/// The float a fixture writes as the string `text`, if it is one of [`NON_FINITE`].
+fn non_finite(text: &str) -> Option<f64> {
+    NON_FINITE
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, value)| *value)
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.f]`, as stored, to `dumpdata`'s ISO 8601 with `T` (and `Z` in UTC).

@@ -333,6 +333,10 @@ impl FieldType for bool {
     }
 }
 
+/// How SQLite stores a NaN float, which it cannot hold as a REAL (see `db::sqlite_value`): the
+/// only text a float field reads back as a number.
+pub(crate) const NAN_TEXT: &str = "NaN";
+
 impl FieldType for f64 {
     const COLUMN: ColumnType = ColumnType::Float;
     #[inline]
@@ -344,6 +348,7 @@ impl FieldType for f64 {
             ValueRef::Float(f) => Ok(f),
             // SQLite keeps a REAL that holds a whole number as an integer.
             ValueRef::Int(i) => Ok(i as f64),
+            ValueRef::Text(NAN_TEXT) => Ok(f64::NAN),
             other => Err(FieldError::mismatch("a number", &other)),
         }
     }

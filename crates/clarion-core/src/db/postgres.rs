@@ -67,6 +67,52 @@ impl PgConn {
     }
 }
 
+/// A string or key of `json` that holds the NUL character, which `jsonb` cannot hold (the server
+/// refuses `\u0000` and aborts the transaction). Walks the value with a stack of its own: a value
+/// built in code may be nested deeper than the thread's stack allows recursion.
+pub(crate) fn nul_in_json(json: &serde_json::Value) -> Option<&str> {
+    use serde_json::Value as Json;
+    let mut pending = match json {
+        Json::String(text) => return text.contains('\0').then_some(text.as_str()),
+        Json::Array(_) | Json::Object(_) => vec![json],
+        _ => return None,
+    };
+    while let Some(value) = pending.pop() {
+        match value {
+            Json::String(text) if text.contains('\0') => return Some(text),
+            Json::Array(items) => pending.extend(items),
+            Json::Object(map) => {
+                for (key, item) in map {
+                    if key.contains('\0') {
+                        return Some(key);
+                    }
+                    pending.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// How clarion begins a transaction on PostgreSQL. The marker tells later whether the server is
+/// still in this transaction: a `SET LOCAL` lasts exactly as long as the transaction (see
+/// `PgHeld::left_transaction`).
+pub(crate) const BEGIN: &str = "BEGIN; SET LOCAL clarion.open = 'on'";
+
+/// The server's message when a prepared statement's result columns changed type since it was
+/// prepared (another client's `ALTER TABLE … ALTER COLUMN … TYPE`), under SQLSTATE 0A000.
+const STALE_PLAN: &str = "cached plan must not change result type";
+
+/// Whether the server refused a prepared statement because a table it reads changed under it:
+/// the statement, and any other prepared on the connection before the change, can only work
+/// again prepared afresh.
+pub(crate) fn is_stale_plan(error: &postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::FEATURE_NOT_SUPPORTED && db.message() == STALE_PLAN
+    })
+}
+
 /// Whether a batch of SQL may change a table that a cached statement reads (DDL). Errs towards
 /// yes: forgetting the cache costs one `PREPARE` per statement, keeping a stale one fails it.
 pub(crate) fn may_change_schema(sql: &str) -> bool {
@@ -356,6 +402,16 @@ impl std::fmt::Display for ServerError {
                 write!(f, "{} (SQLSTATE {})", db.message(), db.code().code())?;
                 if let Some(detail) = db.detail() {
                     write!(f, ": {detail}")?;
+                }
+                if is_stale_plan(&self.0) {
+                    // Only the first statement of a transaction is run again on its own.
+                    f.write_str(
+                        ": a table this statement reads was changed by another connection \
+                         (ALTER TABLE) after the statement was prepared, and the statement came \
+                         after others in its transaction, so it could not be run again; the \
+                         connection's prepared statements were dropped, so running the \
+                         transaction again works",
+                    )?;
                 }
                 Ok(())
             }

@@ -4,7 +4,7 @@
 use rusqlite::types::{ToSql, ToSqlOutput, Value as SqlValue, ValueRef as SqlRef};
 
 use crate::model::Row;
-use crate::value::ValueRef;
+use crate::value::{NAN_TEXT, ValueRef};
 use crate::{Error, Result};
 
 impl ToSql for ValueRef<'_> {
@@ -14,6 +14,13 @@ impl ToSql for ValueRef<'_> {
             ValueRef::Null => ToSqlOutput::Borrowed(SqlRef::Null),
             ValueRef::Bool(b) => ToSqlOutput::Borrowed(SqlRef::Integer(i64::from(b))),
             ValueRef::Int(i) => ToSqlOutput::Borrowed(SqlRef::Integer(i)),
+            // SQLite has no NaN: it binds one as NULL, which a NOT NULL column refuses with a
+            // misleading message and a nullable one reads back as `None`. Text that does not
+            // look like a number stays text in a REAL column, equals itself and sorts above
+            // every number, as NaN does on PostgreSQL; `f64::from_value` reads it back.
+            ValueRef::Float(f) if f.is_nan() => {
+                ToSqlOutput::Borrowed(SqlRef::Text(NAN_TEXT.as_bytes()))
+            }
             ValueRef::Float(f) => ToSqlOutput::Borrowed(SqlRef::Real(f)),
             ValueRef::Text(s) => ToSqlOutput::Borrowed(SqlRef::Text(s.as_bytes())),
             ValueRef::Bytes(b) => ToSqlOutput::Borrowed(SqlRef::Blob(b)),

@@ -60,6 +60,12 @@ struct PgHeld {
     conn: RefCell<PooledConnection<super::postgres::Manager>>,
     /// Rows changed by the statements of this transaction (SQLite counts them itself).
     changes: Cell<u64>,
+    /// How often the connection was taken for statements in this transaction: a statement that
+    /// finds it at 1 is the transaction's first, the only one that may be run again in a fresh
+    /// transaction (see [`PgHeld::run_once_more`]). Counted where the connection is handed out
+    /// ([`Held::conn`]), so that a savepoint or SQL the caller wrote counts too; erring towards
+    /// "not the first" only costs a retry.
+    statements: Cell<u32>,
 }
 
 /// The outermost transaction a thread has open on one database, shared by every level nested in
@@ -798,7 +804,10 @@ impl Held {
         match self {
             Held::Sqlite(held) => Conn::Sqlite(held.borrow_owner()),
             #[cfg(feature = "postgres")]
-            Held::Postgres(held) => Conn::Postgres(held),
+            Held::Postgres(held) => {
+                held.statements.set(held.statements.get().saturating_add(1));
+                Conn::Postgres(held)
+            }
         }
     }
 
@@ -848,21 +857,19 @@ impl PgHeld {
 
     fn execute(
         &self,
-        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        prepare: impl Fn(&mut PgConn) -> Result<postgres::Statement>,
         params: &[Param],
     ) -> Result<usize> {
-        let mut conn = self.conn.borrow_mut();
-        let statement = prepare(&mut conn)?;
-        let rows = conn
-            .client
-            .execute(&statement, &super::postgres::refs(params))?;
+        let rows = self.run_once_more(prepare, |client, statement| {
+            client.execute(statement, &super::postgres::refs(params))
+        })?;
         self.changes.set(self.changes.get() + rows);
         Ok(usize::try_from(rows).unwrap_or(usize::MAX))
     }
 
     fn query<T>(
         &self,
-        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        prepare: impl Fn(&mut PgConn) -> Result<postgres::Statement>,
         params: &[Param],
         mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
     ) -> Result<Vec<T>> {
@@ -874,14 +881,46 @@ impl PgHeld {
 
     fn rows(
         &self,
-        prepare: impl FnOnce(&mut PgConn) -> Result<postgres::Statement>,
+        prepare: impl Fn(&mut PgConn) -> Result<postgres::Statement>,
         params: &[Param],
     ) -> Result<Vec<postgres::Row>> {
+        self.run_once_more(prepare, |client, statement| {
+            client.query(statement, &super::postgres::refs(params))
+        })
+    }
+
+    /// Runs the statement `prepare` gives. If the server refuses it because a table it reads
+    /// changed type under the prepared statement (another client's `ALTER TABLE`), every
+    /// statement prepared on the connection is as stale, and they are all forgotten. The server
+    /// has then aborted the transaction, so the statement can only be run again in a new one,
+    /// which changes nothing the caller saw only when it was the transaction's first statement:
+    /// then the transaction is begun anew and the statement run once more (as Rails does).
+    /// Otherwise the error stands (the block rolls back), and the next transaction on this
+    /// connection prepares afresh.
+    fn run_once_more<T>(
+        &self,
+        prepare: impl Fn(&mut PgConn) -> Result<postgres::Statement>,
+        run: impl Fn(&mut postgres::Client, &postgres::Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let first = self.statements.get() == 1;
+        // A second statement run under the same borrow of the connection is not the first.
+        self.statements.set(self.statements.get().saturating_add(1));
         let mut conn = self.conn.borrow_mut();
         let statement = prepare(&mut conn)?;
-        Ok(conn
-            .client
-            .query(&statement, &super::postgres::refs(params))?)
+        match run(&mut conn.client, &statement) {
+            Ok(out) => Ok(out),
+            Err(error) if super::postgres::is_stale_plan(&error) => {
+                conn.forget_statements();
+                if !first {
+                    return Err(error.into());
+                }
+                conn.client.batch_execute("ROLLBACK")?;
+                conn.client.batch_execute(super::postgres::BEGIN)?;
+                let statement = prepare(&mut conn)?;
+                Ok(run(&mut conn.client, &statement)?)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 }
 
@@ -1024,6 +1063,20 @@ impl Binder<'_, '_> {
                         "PostgreSQL cannot store the NUL character (0x00) in text ({value}); \
                          store such data in a bytes field (`Vec<u8>`), as Django's PostgreSQL \
                          backend also refuses it"
+                    )));
+                }
+                if let ValueRef::Json(json) = value
+                    && let Some(text) = super::postgres::nul_in_json(json)
+                {
+                    // As for text: the server would abort the transaction.
+                    let mut shown: String = text.chars().take(60).collect();
+                    if shown.len() < text.len() {
+                        shown.push('…');
+                    }
+                    return Err(Error::msg(format!(
+                        "PostgreSQL cannot store the NUL character (\\u0000) in a JSON value \
+                         (jsonb refuses it), here in the string or key {shown:?}; remove it, or \
+                         store such data in a bytes field (`Vec<u8>`)"
                     )));
                 }
                 params.push(Param::new(value));
@@ -1182,11 +1235,11 @@ fn outermost<T>(
             // take up front, so both kinds of block begin alike (at READ COMMITTED, as Django).
             // The marker tells later whether the server is still in this transaction: a
             // `SET LOCAL` lasts exactly as long as the transaction (see `left_transaction`).
-            conn.client
-                .batch_execute("BEGIN; SET LOCAL clarion.open = 'on'")?;
+            conn.client.batch_execute(super::postgres::BEGIN)?;
             Held::Postgres(Box::new(PgHeld {
                 conn: RefCell::new(*conn),
                 changes: Cell::new(0),
+                statements: Cell::new(0),
             }))
         }
     };

@@ -424,7 +424,7 @@ fn write_keyed<M: Model>(
             bind_fields(instance, binder, false)
         })?;
         if meta.pk_field().auto && tx.backend() == db::Backend::Postgres {
-            reset_sequence(tx, meta)?;
+            reset_sequence(tx, meta, instance.__get(pk))?;
         }
     } else if meta.pk_field().auto {
         insert_auto(instance, tx)?;
@@ -437,13 +437,19 @@ fn write_keyed<M: Model>(
     Ok(true)
 }
 
-/// Moves the sequence of `meta`'s auto key past the keys stored (see [`sql::sequence_reset`]).
-pub(crate) fn reset_sequence(tx: &Transaction, meta: &'static ModelMeta) -> Result<()> {
-    tx.query_bound(
-        &sql::sequence_reset(meta),
+/// Moves the sequence of `meta`'s auto key past `key`, just inserted, if it is behind it (see
+/// [`sql::sequence_reset`]).
+pub(crate) fn reset_sequence(
+    tx: &Transaction,
+    meta: &'static ModelMeta,
+    key: ValueRef<'_>,
+) -> Result<()> {
+    tx.query_static(
+        sql::sequence_reset(),
         |binder| {
             binder.bind(ValueRef::Text(&sql::quote(meta.table)))?;
-            binder.bind(ValueRef::Text(meta.pk_field().column))
+            binder.bind(ValueRef::Text(meta.pk_field().column))?;
+            binder.bind(key)
         },
         |_| Ok(()),
     )

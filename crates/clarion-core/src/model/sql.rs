@@ -114,15 +114,25 @@ pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// On PostgreSQL, the statement that moves the sequence of `table`'s auto key past the largest
-/// key stored: a row inserted with a key of its own (a fixture, `save` with `id` set) leaves the
-/// sequence behind, and the next automatic key would collide with it. Django leaves that to
-/// `sqlsequencereset`; clarion runs this after such an insert.
-pub(crate) fn sequence_reset(meta: &ModelMeta) -> String {
-    let column = meta.pk_field().column;
-    format!(
-        "SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT max({col}) FROM {table}), 1), (SELECT max({col}) FROM {table}) IS NOT NULL)",
-        col = quote(column),
-        table = quote(meta.table),
-    )
+/// On PostgreSQL, the statement that moves the sequence of `table`'s auto key past a key just
+/// inserted explicitly (`$3`; the table and column are `$1`, `$2`): such a row (a fixture, `save`
+/// with `id` set) leaves the sequence behind, and a later automatic key would collide with it.
+/// Django leaves that to `sqlsequencereset`; clarion runs this after such an insert.
+///
+/// The sequence only ever moves forward, and only by the inserted key: it is set to the key when
+/// the key is at or beyond the value the sequence would give next (its own last value, which
+/// every session sees at once, committed or not). The largest key the inserting transaction can
+/// see is no guide: a concurrent transaction may hold a larger key not committed yet, and
+/// setting the sequence to the smaller one would move it back under that key.
+///
+/// PostgreSQL has no compare-and-set on a sequence: the check and `setval` are two steps, so two
+/// such statements racing at the same instant can still interleave, and the smaller key may be
+/// set last. Serializing them with a transaction-scoped advisory lock would make the second
+/// inserter wait for the first one's commit, which deadlocks when the first waits on the second.
+/// Assumes an ascending sequence, as `serial` and identity columns have by default.
+pub(crate) fn sequence_reset() -> &'static str {
+    "SELECT setval(s.seq, $3) \
+     FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) AS s \
+     JOIN pg_sequence AS p ON p.seqrelid = s.seq \
+     WHERE $3 >= COALESCE(pg_sequence_last_value(s.seq) + p.seqincrement, p.seqstart)"
 }
