@@ -824,7 +824,12 @@ impl Held {
         match self {
             Held::Sqlite(held) => Ok(run_cached(held.borrow_owner(), sql)?),
             #[cfg(feature = "postgres")]
-            Held::Postgres(held) => Ok(held.conn.borrow_mut().client.batch_execute(sql)?),
+            Held::Postgres(held) => {
+                // A savepoint taken here makes any later statement not the transaction's first:
+                // beginning the transaction anew would lose it.
+                held.statements.set(held.statements.get().saturating_add(1));
+                Ok(held.conn.borrow_mut().client.batch_execute(sql)?)
+            }
         }
     }
 }
