@@ -190,6 +190,21 @@ pub enum Error {
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// clarion's blocking API was called, on a PostgreSQL database, from a thread that drives a
+    /// single-threaded tokio runtime (the `current_thread` flavor, `#[tokio::test]`'s default,
+    /// or a `LocalSet`). The PostgreSQL driver blocks on a runtime of its own, which tokio cannot
+    /// allow there, and such a runtime has no other thread to hand its tasks to. Nothing was
+    /// run. On a multi-threaded runtime the same call works: clarion steps off the runtime with
+    /// `tokio::task::block_in_place` first.
+    #[error(
+        "`{alias}` is a PostgreSQL database, and clarion's blocking API cannot reach it from a \
+         thread that drives a single-threaded tokio runtime (`current_thread`, or a `LocalSet`); \
+         run the call inside `tokio::task::spawn_blocking`, or use the multi-threaded runtime"
+    )]
+    BlockingInAsync {
+        /// The alias of the database.
+        alias: String,
+    },
     /// The connection to the database server was lost (the server closed it, restarted, or an
     /// administrator terminated the session). The transaction it carried was not committed; the
     /// pool replaces the connection, so the next operation gets a fresh one.

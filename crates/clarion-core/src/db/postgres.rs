@@ -67,6 +67,47 @@ impl PgConn {
     }
 }
 
+/// Runs `f`, which uses PostgreSQL connections, from wherever the blocking API was called.
+///
+/// The `postgres` driver blocks on a runtime of its own (`block_on`), which tokio refuses with a
+/// panic on a thread that drives a runtime: `#[tokio::main]`'s, or a worker running a handler.
+/// Worse, dropping the connection during that unwind blocks again, panics again, and aborts the
+/// process. So:
+/// - outside any runtime, and on a runtime's blocking threads (`spawn_blocking`), `f` runs as it
+///   is;
+/// - on a multi-threaded runtime, `f` runs in `block_in_place`, which hands the thread's other
+///   tasks to another worker and leaves the runtime for the duration;
+/// - on a single-threaded runtime there is no other worker to hand them to: `block_in_place`
+///   refuses, before anything touched a connection, and the call is
+///   [`Error::BlockingInAsync`].
+pub(crate) fn off_the_runtime<T>(alias: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    use std::panic::{self, AssertUnwindSafe};
+    use tokio::runtime::{Handle, RuntimeFlavor};
+
+    let Ok(handle) = Handle::try_current() else {
+        return f();
+    };
+    if handle.runtime_flavor() == RuntimeFlavor::MultiThread {
+        return tokio::task::block_in_place(f);
+    }
+    // A single-threaded runtime's handle is also current on its `spawn_blocking` threads, where
+    // blocking is fine and `block_in_place` just runs `f`: only trying tells the two apart.
+    let started = std::cell::Cell::new(false);
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        tokio::task::block_in_place(|| {
+            started.set(true);
+            f()
+        })
+    }));
+    match outcome {
+        Ok(result) => result,
+        Err(_) if !started.get() => Err(Error::BlockingInAsync {
+            alias: alias.to_owned(),
+        }),
+        Err(payload) => panic::resume_unwind(payload),
+    }
+}
+
 /// A string or key of `json` that holds the NUL character, which `jsonb` cannot hold (the server
 /// refuses `\u0000` and aborts the transaction). Walks the value with a stack of its own: a value
 /// built in code may be nested deeper than the thread's stack allows recursion.

@@ -1222,6 +1222,21 @@ fn outermost<T>(
     begin: Begin,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
+    #[cfg(feature = "postgres")]
+    if database.backend() == Backend::Postgres {
+        return super::postgres::off_the_runtime(database.alias(), || {
+            outermost_here(database, begin, f)
+        });
+    }
+    outermost_here(database, begin, f)
+}
+
+/// [`outermost`] on the calling thread.
+fn outermost_here<T>(
+    database: &Database,
+    begin: Begin,
+    f: impl FnOnce(&Transaction) -> Result<T>,
+) -> Result<T> {
     let held = match database.connection()? {
         Pooled::Sqlite(conn) => {
             if !conn.is_autocommit() {
