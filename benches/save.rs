@@ -314,6 +314,7 @@ fn postgres_cases(out: &mut Vec<Case>, data: &[(String, String, i64)]) {
         group: "postgres_insert",
         name: "two",
         goal: Some(1.3),
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             let t = timed(|| {
@@ -362,6 +363,7 @@ fn cases() -> Vec<Case> {
         group: "insert",
         name: "none",
         goal: Some(1.15),
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = plain(&d);
             let t = timed(|| save_all(&mut instances));
@@ -375,6 +377,7 @@ fn cases() -> Vec<Case> {
         group: "insert",
         name: "two",
         goal: Some(1.3),
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             let t = timed(|| save_all(&mut instances));
@@ -398,6 +401,7 @@ fn cases() -> Vec<Case> {
         group: "update",
         name: "two",
         goal: None,
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);
@@ -423,6 +427,7 @@ fn cases() -> Vec<Case> {
         group: "delete",
         name: "two",
         goal: None,
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);
@@ -442,6 +447,7 @@ fn cases() -> Vec<Case> {
         group: "queryset_delete",
         name: "two",
         goal: None,
+        limit: None,
         clarion: Box::new(move || {
             let mut instances = watched(&d);
             save_all(&mut instances);

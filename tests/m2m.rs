@@ -6,6 +6,8 @@ mod events;
 #[path = "support/memory_db.rs"]
 mod memory_db;
 
+use std::sync::Mutex;
+
 use clarion::db::{self, Backend};
 use clarion::models::signals::{M2mAction, M2mChanged};
 use clarion::models::{Instance, ManyToManyRelation, ModelMeta, PkSet};
@@ -235,6 +237,23 @@ fn any_save(instance: &dyn Instance, using: &str) {
 fn any_delete(instance: &dyn Instance, using: &str) {
     if using.starts_with("m2m_") {
         log(using, format!("post_delete {}", instance.meta().label));
+    }
+}
+
+/// An `m2m_changed` as `extras_at_scale` records it: the action's name and the keys.
+type Reported = (&'static str, Option<Vec<Value>>);
+
+/// What `m2m_changed` reported for `Pizza.extras` on the database of
+/// `a_hundred_thousand_keys_…`: each action and its keys, in order (too many to log as text).
+static AT_SCALE: Mutex<Vec<Reported>> = Mutex::new(Vec::new());
+
+#[receiver(m2m_changed, sender = PizzaExtras)]
+fn extras_at_scale(action: M2mAction, pk_set: &Option<PkSet>, using: &str) {
+    if using == "m2m_scale" {
+        AT_SCALE.lock().unwrap().push((
+            action.name(),
+            pk_set.as_ref().map(|set| set.as_slice().to_vec()),
+        ));
     }
 }
 
@@ -905,4 +924,85 @@ fn set_set_with_clear_and_create_work_from_the_reverse_side() {
     // The declaring side sees the same rows.
     let mut d = created;
     assert_eq!(related(&mut d, alias), [Value::Int(1)]);
+}
+
+/// What `extras_at_scale` recorded since the last call.
+fn reported_at_scale() -> Vec<Reported> {
+    std::mem::take(&mut *AT_SCALE.lock().unwrap())
+}
+
+fn ints(keys: impl IntoIterator<Item = i64>) -> Vec<Value> {
+    keys.into_iter().map(Value::Int).collect()
+}
+
+/// Each step of `add`, `remove` and `set` is linear in the keys: 100,000 of them once took an
+/// `add` seconds (twice that to add them again), comparing every key with every other. At that
+/// scale each key is still reported once, in the order first given, and related once.
+#[test]
+fn a_hundred_thousand_keys_are_added_removed_and_set_each_once_in_the_order_given() {
+    const N: i64 = 100_000;
+    let alias = database("m2m_scale");
+    let mut p = pizza("everything", alias);
+    // In one statement, keys 1 to N: saving them one by one would take most of the test's time.
+    db::atomic_using(alias, |tx| {
+        tx.execute_batch(&format!(
+            "INSERT INTO topping (name) WITH RECURSIVE n(i) AS \
+             (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N}) \
+             SELECT 'topping ' || i FROM n"
+        ))
+    })
+    .unwrap();
+    let all = ints(1..=N);
+    assert_eq!(Topping::objects().using(alias).count().unwrap(), N as usize);
+    // Every key once, in an order that is neither ascending nor descending (7,919 is prime to
+    // N), then the first thousand again.
+    let shuffled: Vec<i64> = (0..N).map(|i| i * 7_919 % N + 1).collect();
+    let given: Vec<i64> = shuffled.iter().chain(&shuffled[..1_000]).copied().collect();
+
+    p.extras().using(alias).add_keys(given.clone()).unwrap();
+    let once = ints(shuffled.iter().copied());
+    assert!(
+        reported_at_scale() == [("pre_add", Some(once.clone())), ("post_add", Some(once))],
+        "pre_add and post_add report each key once, as first given"
+    );
+    assert!(p.extras().using(alias).keys().unwrap() == all);
+
+    // All related already: reported as none, and no join row is written twice.
+    p.extras().using(alias).add_keys(given).unwrap();
+    assert_eq!(
+        reported_at_scale(),
+        [("pre_add", Some(vec![])), ("post_add", Some(vec![]))]
+    );
+    assert_eq!(p.extras().using(alias).keys().unwrap().len(), N as usize);
+
+    // `remove` reports every key given, in its order.
+    let odd: Vec<i64> = shuffled.iter().copied().filter(|k| k % 2 == 1).collect();
+    p.extras().using(alias).remove_keys(odd.clone()).unwrap();
+    let removed = ints(odd);
+    assert!(
+        reported_at_scale()
+            == [
+                ("pre_remove", Some(removed.clone())),
+                ("post_remove", Some(removed))
+            ]
+    );
+    assert!(p.extras().using(alias).keys().unwrap() == ints((2..=N).step_by(2)));
+
+    // `set` to every key, descending: nothing to remove, the odd keys added in that order.
+    p.extras().using(alias).set_keys((1..=N).rev()).unwrap();
+    let added = ints((1..=N).rev().filter(|k| k % 2 == 1));
+    assert!(reported_at_scale() == [("pre_add", Some(added.clone())), ("post_add", Some(added))]);
+    assert!(p.extras().using(alias).keys().unwrap() == all);
+
+    // `set` to the first half: the second half removed, ascending as it was related.
+    p.extras().using(alias).set_keys(1..=N / 2).unwrap();
+    let stale = ints(N / 2 + 1..=N);
+    assert!(
+        reported_at_scale()
+            == [
+                ("pre_remove", Some(stale.clone())),
+                ("post_remove", Some(stale))
+            ]
+    );
+    assert!(p.extras().using(alias).keys().unwrap() == ints(1..=N / 2));
 }

@@ -103,6 +103,17 @@ fn slugify(instance: &mut Article, using: &str) -> clarion::Result<()> {
     Ok(())
 }
 
+/// `pre_save` on the database of `update_fields_naming_the_primary_key_…`, which must see none.
+#[receiver(pre_save, sender = Article)]
+fn record_pre_save(instance: &Article, using: &str, update_fields: Option<&[&str]>) {
+    if using == "pk_update_fields" {
+        log(
+            using,
+            format!("pre_save {} fields={update_fields:?}", instance.title),
+        );
+    }
+}
+
 #[receiver(post_save, sender = Article)]
 fn record_post_save(
     instance: &Article,
@@ -400,6 +411,34 @@ fn unknown_update_field_fails_before_any_signal() {
         "{error}"
     );
     assert_eq!(events("unknown_field").len(), before);
+}
+
+/// Django refuses an `update_fields` that names the primary key before any signal ("The
+/// following fields do not exist in this model, are m2m fields, primary keys, or are
+/// non-concrete fields: id"): a save does not change a row's key.
+#[test]
+fn update_fields_naming_the_primary_key_fails_before_any_signal() {
+    let alias = "pk_update_fields";
+    let _db = database(alias);
+    let mut a = article("Keyed");
+    save(&mut a, alias).unwrap();
+    let before = events(alias);
+    a.title = "Changed".into();
+    for fields in [&["id"][..], &["id", "title"], &["title", "id"]] {
+        let error = a
+            .save_with(SaveOptions::new().using(alias).update_fields(fields))
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("`{}`", Article::META.label)) && message.contains("`id`"),
+            "{fields:?}: {error}"
+        );
+        assert!(message.contains("primary key"), "{fields:?}: {error}");
+    }
+    assert_eq!(events(alias), before, "no signal was sent");
+    a.refresh_from_db_using(alias).unwrap();
+    assert_eq!(a.title, "Keyed", "nothing was written");
+    assert_eq!(count(alias, "article"), 1);
 }
 
 #[test]

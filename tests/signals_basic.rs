@@ -282,6 +282,76 @@ fn a_duplicate_dispatch_uid_receiver_is_dropped_not_kept() {
     );
 }
 
+static EMPTY_UID: Signal<Tick> = Signal::new("empty-uid");
+
+/// Django ignores a falsy `dispatch_uid`: `""` is no uid, so each receiver connected with it is
+/// connected, and `disconnect_uid("")` finds none of them.
+#[test]
+fn an_empty_dispatch_uid_is_no_uid() {
+    let log = new_log();
+    let receiver = |label: &'static str| {
+        let sink = log.clone();
+        move |_sender: Sender, args: &mut Tick| push(&sink, format!("{label}:{}", args.n))
+    };
+    let first = EMPTY_UID.connect_with(Connect::new().dispatch_uid(""), receiver("first"));
+    let second = EMPTY_UID.connect_with(Connect::new().dispatch_uid(""), receiver("second"));
+    assert_ne!(first, second);
+    let owned = EMPTY_UID.connect_with(
+        Connect::new().sender::<Shop>().dispatch_uid(String::new()),
+        receiver("owned"),
+    );
+    let again = EMPTY_UID.connect_with(
+        Connect::new().sender::<Shop>().dispatch_uid(String::new()),
+        receiver("again"),
+    );
+    assert_ne!(owned, again);
+    assert!(
+        EMPTY_UID
+            .receivers()
+            .iter()
+            .all(|info| info.dispatch_uid.is_none())
+    );
+
+    EMPTY_UID
+        .send(Sender::of::<Shop>(), &mut Tick { n: 1 })
+        .unwrap();
+    assert_eq!(entries(&log), ["first:1", "second:1", "owned:1", "again:1"]);
+    assert!(!EMPTY_UID.disconnect_uid("", None));
+    assert!(!EMPTY_UID.disconnect_uid("", Some(Sender::of::<Shop>())));
+    assert_eq!(EMPTY_UID.receivers().len(), 4);
+}
+
+signal! {
+    /// Heard by two link-time receivers with an empty `dispatch_uid`.
+    static EMPTY_UID_LINKED: Signal<Tick>;
+}
+
+static EMPTY_UID_LOG: Mutex<Vec<&str>> = Mutex::new(Vec::new());
+
+#[receiver(EMPTY_UID_LINKED, dispatch_uid = "")]
+fn empty_uid_one() {
+    EMPTY_UID_LOG.lock().unwrap().push("one");
+}
+
+#[receiver(EMPTY_UID_LINKED, dispatch_uid = "")]
+fn empty_uid_two() {
+    EMPTY_UID_LOG.lock().unwrap().push("two");
+}
+
+#[test]
+fn an_empty_link_time_dispatch_uid_is_no_uid() {
+    EMPTY_UID_LINKED
+        .send(Sender::of::<Shop>(), &mut Tick { n: 0 })
+        .unwrap();
+    assert_eq!(*EMPTY_UID_LOG.lock().unwrap(), ["one", "two"]);
+    assert!(
+        EMPTY_UID_LINKED
+            .receivers()
+            .iter()
+            .all(|info| info.dispatch_uid.is_none())
+    );
+}
+
 static DISCONNECT: Signal<Tick> = Signal::new("disconnect");
 static OTHER: Signal<Tick> = Signal::new("other");
 

@@ -27,6 +27,9 @@ pub(crate) struct Case {
     /// The most clarion may take, as a multiple of the baseline; `None` when the case is only
     /// reported.
     pub(crate) goal: Option<f64>,
+    /// The most clarion's run may take, whatever the baseline takes (judged by the median of
+    /// the rounds); `None` when only the ratio is judged.
+    pub(crate) limit: Option<Duration>,
     /// clarion's run.
     pub(crate) clarion: Run,
     /// The baseline's run.
@@ -104,10 +107,21 @@ fn ratio_table(title: &str, cases: Vec<Case>) {
         ratios.sort_by(f64::total_cmp);
         let ratio = ratios[ratios.len() / 2];
         let (ms, base) = (median(clarion), median(baseline));
-        let (goal, verdict) = match case.goal {
-            Some(goal) if ratio <= goal => (format!("<= {goal}x"), "PASS"),
-            Some(goal) => (format!("<= {goal}x"), "FAIL"),
-            None => ("(reported)".to_owned(), "-"),
+        let mut goals = Vec::new();
+        let mut met = true;
+        if let Some(goal) = case.goal {
+            goals.push(format!("<= {goal}x"));
+            met &= ratio <= goal;
+        }
+        if let Some(limit) = case.limit {
+            let limit = limit.as_secs_f64() * 1e3;
+            goals.push(format!("<= {limit} ms"));
+            met &= ms <= limit;
+        }
+        let (goal, verdict) = match (goals.is_empty(), met) {
+            (true, _) => ("(reported)".to_owned(), "-"),
+            (false, true) => (goals.join(", "), "PASS"),
+            (false, false) => (goals.join(", "), "FAIL"),
         };
         println!(
             "{:<width$} {ms:>9.2} {base:>9.2} {ratio:>7.2}x  {goal:<16} {verdict}",

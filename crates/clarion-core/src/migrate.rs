@@ -43,7 +43,7 @@
 //!
 //! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
 
-use sea_query::{Alias, ColumnDef, Expr, Index, Table};
+use sea_query::{Alias, ColumnDef, Expr, Table};
 
 use crate::db::{self, Backend, Transaction};
 use crate::error::{Error, Result};
@@ -105,7 +105,7 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
                     constraints.extend(foreign_keys(meta));
                 }
             }
-            for index in create_indexes(meta, tx.backend()) {
+            for index in create_indexes(meta) {
                 tx.execute_batch(&index)?;
             }
         }
@@ -122,7 +122,7 @@ pub fn migrate_using(using: &str) -> Result<Migrated> {
                     tx.execute_batch(&create_join_table(relation, tx.backend()))?;
                     created.push(relation.table());
                 }
-                for index in join_indexes(relation, tx.backend()) {
+                for index in join_indexes(relation) {
                     tx.execute_batch(&index)?;
                 }
             }
@@ -281,28 +281,32 @@ fn create_join_table(relation: &'static ManyToManyMeta, backend: Backend) -> Str
 
 /// The join table's unique index on both columns (which also serves lookups by the first), and
 /// an index on the second.
-fn join_indexes(relation: &'static ManyToManyMeta, backend: Backend) -> Vec<String> {
-    let unique = Index::create()
-        .if_not_exists()
-        .unique()
-        .name(format!(
-            "{}_uniq",
-            index_name(
-                relation.table(),
-                &format!("{}_{}", relation.source_column(), relation.target_column())
-            )
-        ))
-        .table(Alias::new(relation.table()))
-        .col(Alias::new(relation.source_column()))
-        .col(Alias::new(relation.target_column()))
-        .to_owned();
-    let target = Index::create()
-        .if_not_exists()
-        .name(index_name(relation.table(), relation.target_column()))
-        .table(Alias::new(relation.table()))
-        .col(Alias::new(relation.target_column()))
-        .to_owned();
-    vec![backend.schema(&unique), backend.schema(&target)]
+fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
+    let (table, source, target) = (
+        relation.table(),
+        relation.source_column(),
+        relation.target_column(),
+    );
+    let unique = format!("{}_uniq", index_name(table, &format!("{source}_{target}")));
+    vec![
+        create_index(true, &unique, table, &[source, target]),
+        create_index(false, &index_name(table, target), table, &[target]),
+    ]
+}
+
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS`, the same on both backends. Written here rather than
+/// by sea-query, which writes an index's name between quotes as it is: a name holds its table's
+/// and column's, and a `"` in either must be doubled like theirs.
+fn create_index(unique: bool, name: &str, table: &str, columns: &[&str]) -> String {
+    use crate::model::sql::quote;
+    let columns: Vec<String> = columns.iter().map(|column| quote(column)).collect();
+    format!(
+        "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
+        if unique { "UNIQUE " } else { "" },
+        quote(name),
+        quote(table),
+        columns.join(", ")
+    )
 }
 
 /// The value of a `DEFAULT` clause. DDL takes no bound parameters, so the value is written into
@@ -332,20 +336,15 @@ fn default_literal(value: Value, backend: Backend) -> std::result::Result<Option
 }
 
 /// `CREATE INDEX IF NOT EXISTS` for each `index` field that no key or `UNIQUE` indexes already.
-fn create_indexes(meta: &'static ModelMeta, backend: Backend) -> Vec<String> {
+fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
     meta.fields
         .iter()
         .filter(|field| {
             (field.index || field.related.is_some()) && !field.unique && !field.primary_key
         })
         .map(|field| {
-            backend.schema(
-                Index::create()
-                    .if_not_exists()
-                    .name(index_name(meta.table, field.column))
-                    .table(Alias::new(meta.table))
-                    .col(Alias::new(field.column)),
-            )
+            let name = index_name(meta.table, field.column);
+            create_index(false, &name, meta.table, &[field.column])
         })
         .collect()
 }

@@ -61,7 +61,7 @@ pub struct ReceiverInfo {
     pub file: &'static str,
     /// Source line of the `#[receiver]` fn or of the `connect` call.
     pub line: u32,
-    /// The `dispatch_uid` it was connected with.
+    /// The `dispatch_uid` it was connected with; `None` for none, or an empty one.
     pub dispatch_uid: Option<Cow<'static, str>>,
     /// Higher runs earlier; 0 by default.
     pub priority: i32,

@@ -54,7 +54,11 @@ impl LinkedMeta {
             name: self.name,
             file: self.file,
             line: self.line,
-            dispatch_uid: self.dispatch_uid.map(Cow::Borrowed),
+            // Django ignores a falsy uid: `dispatch_uid = ""` is none, as in `Connect`.
+            dispatch_uid: self
+                .dispatch_uid
+                .filter(|uid| !uid.is_empty())
+                .map(Cow::Borrowed),
             priority: self.priority,
             origin: Origin::Linked,
             weak: false,

@@ -96,8 +96,12 @@ impl Connect {
 
     /// Make the connection idempotent: connecting the same `uid` for the same sender again keeps
     /// the first receiver and returns its id.
+    ///
+    /// An empty `uid` is no uid, as Django ignores a falsy `dispatch_uid`: the receiver is
+    /// connected as if none were given, however many others were connected with `""`.
     pub fn dispatch_uid(mut self, uid: impl Into<Cow<'static, str>>) -> Self {
-        self.dispatch_uid = Some(uid.into());
+        let uid = uid.into();
+        self.dispatch_uid = (!uid.is_empty()).then_some(uid);
         self
     }
 

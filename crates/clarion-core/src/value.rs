@@ -118,6 +118,63 @@ impl Value {
     }
 }
 
+/// A [`Value`] that can key a hash set or map: the sets of primary keys that deletes collect
+/// and that many-to-many changes report are checked by hashing, not by comparing each key with
+/// every other.
+///
+/// Two keys are equal exactly when their values are, except that a float is keyed by its bits
+/// with `-0.0` as `0.0` and every NaN as one NaN, so that equality is an equivalence (as a hash
+/// set needs; databases compare NaN keys as equal too).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ValueKey {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Json(serde_json::Value),
+}
+
+impl ValueKey {
+    pub(crate) fn of(value: &Value) -> ValueKey {
+        match value {
+            Value::Null => ValueKey::Null,
+            Value::Bool(b) => ValueKey::Bool(*b),
+            Value::Int(i) => ValueKey::Int(*i),
+            Value::Float(f) => ValueKey::Float(float_bits(*f)),
+            Value::Text(s) => ValueKey::Text(s.clone()),
+            Value::Bytes(b) => ValueKey::Bytes(b.clone()),
+            Value::Json(j) => ValueKey::Json(j.clone()),
+        }
+    }
+
+    /// Whether this is the key of `value`, without building that key (no copy of its text).
+    pub(crate) fn is_key_of(&self, value: &Value) -> bool {
+        match (self, value) {
+            (ValueKey::Null, Value::Null) => true,
+            (ValueKey::Bool(a), Value::Bool(b)) => a == b,
+            (ValueKey::Int(a), Value::Int(b)) => a == b,
+            (ValueKey::Float(a), Value::Float(b)) => *a == float_bits(*b),
+            (ValueKey::Text(a), Value::Text(b)) => a == b,
+            (ValueKey::Bytes(a), Value::Bytes(b)) => a == b,
+            (ValueKey::Json(a), Value::Json(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// The bits a float is keyed by: `-0.0 == 0.0` must hash alike, and NaN must equal itself.
+fn float_bits(f: f64) -> u64 {
+    if f == 0.0 {
+        0.0f64.to_bits()
+    } else if f.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        f.to_bits()
+    }
+}
+
 macro_rules! value_from {
     ($($t:ty => $variant:ident($conv:expr)),* $(,)?) => {$(
         impl From<$t> for Value {
@@ -512,6 +569,43 @@ impl FieldType for uuid::Uuid {
             ValueRef::Bytes(b) => uuid::Uuid::from_slice(b)
                 .map_err(|e| FieldError(format!("invalid UUID bytes: {e}"))),
             other => Err(FieldError::mismatch("a UUID", &other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn value_keys_are_equal_when_the_values_are() {
+        let key = |v: Value| ValueKey::of(&v);
+        assert!(key(Value::Int(1)) != key(Value::Text("1".into())));
+        assert!(key(Value::Int(1)) != key(Value::Bool(true)));
+        assert!(key(Value::Int(1)) != key(Value::Float(1.0)));
+        assert_eq!(key(Value::Float(0.0)), key(Value::Float(-0.0)));
+        assert_eq!(key(Value::Float(f64::NAN)), key(Value::Float(-f64::NAN)));
+        assert_eq!(
+            key(Value::Json(serde_json::json!({"a": 1, "b": [true]}))),
+            key(Value::Json(serde_json::json!({"b": [true], "a": 1})))
+        );
+        let values = [
+            Value::Null,
+            Value::Bool(false),
+            Value::Int(-3),
+            Value::Float(2.5),
+            Value::Text("a".into()),
+            Value::Bytes(vec![0, 1]),
+            Value::Json(serde_json::json!([1])),
+        ];
+        let set: HashSet<ValueKey> = values.iter().map(ValueKey::of).collect();
+        assert_eq!(set.len(), values.len());
+        for (i, a) in values.iter().enumerate() {
+            for (j, b) in values.iter().enumerate() {
+                assert_eq!(ValueKey::of(a).is_key_of(b), i == j, "{a:?} {b:?}");
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::db::Transaction;
 use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::signal::Signal;
-use crate::value::Value;
+use crate::value::{Value, ValueKey};
 
 /// How many keys one `… IN (…)` binds: well under SQLite's limit of 32766 parameters.
 pub(crate) const CHUNK: usize = 500;
@@ -101,7 +101,7 @@ struct Collector<'r, 'u> {
     using: &'u str,
     groups: Vec<Group<'r>>,
     /// `(concrete model, key)` of every collected row.
-    seen: HashSet<(usize, PkKey)>,
+    seen: HashSet<(usize, ValueKey)>,
     /// `(a, b)`: the rows of concrete model `b` go before those of `a`. A set: a chain of rows
     /// of one model notes the same pair once per level.
     dependencies: HashSet<(usize, usize)>,
@@ -136,7 +136,7 @@ pub(crate) fn delete_collected(
     let mut items = Vec::with_capacity(given.len());
     for instance in given {
         let key = instance.pk();
-        if collector.seen.insert((concrete, PkKey::of(&key))) {
+        if collector.seen.insert((concrete, ValueKey::of(&key))) {
             keys.push(key);
             items.push(Item::Given(instance));
         }
@@ -269,7 +269,7 @@ impl<'r> Collector<'r, '_> {
         let mut new_items = Vec::new();
         for instance in loaded {
             let key = instance.pk();
-            if self.seen.insert((concrete, PkKey::of(&key))) {
+            if self.seen.insert((concrete, ValueKey::of(&key))) {
                 new_keys.push(key);
                 new_items.push(Item::Loaded(instance));
             }
@@ -457,22 +457,6 @@ fn address(meta: &'static ModelMeta) -> usize {
     meta as *const ModelMeta as usize
 }
 
-/// A primary key, hashable.
-#[derive(PartialEq, Eq, Hash)]
-enum PkKey {
-    Int(i64),
-    Other(String),
-}
-
-impl PkKey {
-    fn of(value: &Value) -> PkKey {
-        match value {
-            Value::Int(i) => PkKey::Int(*i),
-            other => PkKey::Other(format!("{other:?}")),
-        }
-    }
-}
-
 /// Orders primary keys: numbers by value, text by its characters.
 pub(crate) fn compare_keys(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
@@ -497,6 +481,6 @@ mod tests {
             compare_keys(&Value::Text("b".into()), &Value::Text("a".into())),
             Ordering::Greater
         );
-        assert!(PkKey::of(&Value::Int(1)) != PkKey::of(&Value::Text("1".into())));
+        assert!(ValueKey::of(&Value::Int(1)) != ValueKey::of(&Value::Text("1".into())));
     }
 }

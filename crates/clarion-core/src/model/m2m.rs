@@ -3,7 +3,7 @@
 //!
 //! [`m2m_changed`]: super::signals::m2m_changed
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -17,7 +17,7 @@ use crate::db::{self, Backend, Transaction};
 use crate::error::{Error, Result};
 use crate::query::{Filter, QuerySet};
 use crate::sender::Sender;
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Value, ValueKey};
 
 /// A many-to-many relation, as `#[model(many_to_many(…))]` declares it: its join table and the
 /// models it joins. Listed by [`ModelMeta::many_to_many`] on the declaring model.
@@ -262,8 +262,16 @@ pub trait ManyToManyRelation: 'static {
 
 /// The primary keys a many-to-many change is about (Django's `pk_set`): a set, in the order the
 /// keys were first given.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PkSet(Vec<Value>);
+///
+/// `insert` and `contains` take constant time, `retain` time linear in the keys, so that a
+/// change of many keys costs time linear in them; `remove` of one key is linear too (the keys
+/// after it move up): to drop many, `retain` the others.
+#[derive(Clone, Default)]
+pub struct PkSet {
+    keys: Vec<Value>,
+    /// The same keys, hashable: what `insert` and `contains` look up instead of scanning `keys`.
+    index: HashSet<ValueKey>,
+}
 
 impl PkSet {
     /// An empty set.
@@ -274,55 +282,90 @@ impl PkSet {
     /// Adds `key`; returns whether it was not there yet.
     pub fn insert(&mut self, key: impl Into<Value>) -> bool {
         let key = key.into();
-        if self.0.contains(&key) {
+        if !self.index.insert(ValueKey::of(&key)) {
             return false;
         }
-        self.0.push(key);
+        self.keys.push(key);
         true
     }
 
     /// Removes `key`; returns whether it was there.
     pub fn remove(&mut self, key: impl Into<Value>) -> bool {
-        let key = key.into();
-        let before = self.0.len();
-        self.0.retain(|k| *k != key);
-        self.0.len() != before
+        let key = ValueKey::of(&key.into());
+        if !self.index.remove(&key) {
+            return false;
+        }
+        if let Some(at) = self.keys.iter().position(|k| key.is_key_of(k)) {
+            self.keys.remove(at);
+        }
+        true
     }
 
     /// Whether `key` is in the set.
     pub fn contains(&self, key: impl Into<Value>) -> bool {
-        self.0.contains(&key.into())
+        self.index.contains(&ValueKey::of(&key.into()))
     }
 
     /// Keeps the keys for which `keep` is true.
-    pub fn retain(&mut self, keep: impl FnMut(&Value) -> bool) {
-        self.0.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) {
+        let index = &mut self.index;
+        self.keys.retain(|key| {
+            let kept = keep(key);
+            if !kept {
+                index.remove(&ValueKey::of(key));
+            }
+            kept
+        });
     }
 
     /// How many keys it holds.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.keys.len()
     }
 
     /// Whether it holds no key.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.keys.is_empty()
     }
 
     /// The keys, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Value> {
-        self.0.iter()
+        self.keys.iter()
     }
 
     /// The keys as a slice.
     pub fn as_slice(&self) -> &[Value] {
-        &self.0
+        &self.keys
+    }
+
+    /// The keys, in order.
+    pub(crate) fn into_vec(self) -> Vec<Value> {
+        self.keys
+    }
+}
+
+// By hand rather than derived: `index` holds nothing `keys` does not, and a set is shown and
+// compared as its keys in order, as before it had an index.
+impl fmt::Debug for PkSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PkSet").field(&self.keys).finish()
+    }
+}
+
+impl PartialEq for PkSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys
     }
 }
 
 impl FromIterator<Value> for PkSet {
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
-        let mut set = PkSet::new();
+        let iter = iter.into_iter();
+        let (at_least, _) = iter.size_hint();
+        let mut set = PkSet {
+            keys: Vec::with_capacity(at_least),
+            index: HashSet::with_capacity(at_least),
+        };
         for key in iter {
             set.insert(key);
         }
@@ -334,7 +377,7 @@ impl<'a> IntoIterator for &'a PkSet {
     type Item = &'a Value;
     type IntoIter = std::slice::Iter<'a, Value>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.keys.iter()
     }
 }
 
@@ -580,13 +623,13 @@ impl Relation<'_> {
             let mut missing: PkSet = keys.into_iter().collect();
             let statements = self.statements(tx.backend());
             let (own_column, other_column) = self.columns();
-            let mut present = Vec::new();
+            let mut present = HashSet::new();
             for chunk in missing.as_slice().chunks(CHUNK) {
                 let bind = |binder: &mut crate::db::Binder<'_, '_>| {
                     binder.bind(own.as_ref())?;
                     chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
                 };
-                let read = |row: &dyn super::Row| row.value(0).map(|v| v.to_owned());
+                let read = |row: &dyn super::Row| row.value(0).map(|v| ValueKey::of(&v.to_owned()));
                 present.extend(match statements.present.get(chunk.len() - 1) {
                     Some(sql) => tx.query_static(sql, bind, read)?,
                     None => {
@@ -601,7 +644,7 @@ impl Relation<'_> {
                     }
                 });
             }
-            missing.retain(|key| !present.contains(key));
+            missing.retain(|key| !present.contains(&ValueKey::of(key)));
             let missing = self
                 .send(tx, M2mAction::PreAdd, Some(missing), raw)?
                 .unwrap_or_default();
@@ -775,15 +818,22 @@ impl Relation<'_> {
     pub(crate) fn set(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
         let using = self.using;
         in_transaction(using, |tx| {
-            let mut old: PkSet = self.related(tx)?.into_iter().collect();
-            let mut new = Vec::new();
+            let related = self.related(tx)?;
+            // Django's `set`: a key given that is related stays, once; every other key given is
+            // added; the related keys not given are removed, in their (ascending) order.
+            let mut old: HashSet<ValueKey> = related.iter().map(ValueKey::of).collect();
+            let mut new = PkSet::new();
             for key in keys {
-                if !old.remove(key.clone()) && !new.contains(&key) {
-                    new.push(key);
+                if !old.remove(&ValueKey::of(&key)) {
+                    new.insert(key);
                 }
             }
-            self.remove(old.as_slice().to_vec(), raw)?;
-            self.add(new, raw)
+            let stale = related
+                .into_iter()
+                .filter(|key| old.remove(&ValueKey::of(key)))
+                .collect();
+            self.remove(stale, raw)?;
+            self.add(new.into_vec(), raw)
         })
     }
 }

@@ -72,9 +72,10 @@ impl<'a> SaveOptions<'a> {
     }
 
     /// Writes only these fields, with an `UPDATE` (Django's `update_fields`). An empty list writes
-    /// nothing and sends no signal; an unknown name is an [`Error::UnknownField`] before any
-    /// signal; a row that does not exist is an [`Error::DoesNotExist`]; an instance without a
-    /// primary key is an error, as in Django (there is no row to update).
+    /// nothing and sends no signal; an unknown name is an [`Error::UnknownField`], and the
+    /// primary key's name an error (a save does not change a row's key), both before any signal,
+    /// as in Django; a row that does not exist is an [`Error::DoesNotExist`]; an instance without
+    /// a primary key is an error, as in Django (there is no row to update).
     pub fn update_fields(mut self, fields: &'a [&'a str]) -> Self {
         self.update_fields = Some(fields);
         self
@@ -168,7 +169,16 @@ fn save_fields<M: Model>(instance: &mut M, options: &SaveOptions<'_>) -> Result<
     let mut names: Vec<&'static str> = Vec::new();
     for name in given {
         let (index, field) = meta.field(name).ok_or_else(|| unknown_field(meta, name))?;
-        if !field.primary_key && !fields.contains(&index) {
+        if field.primary_key {
+            // Skipping it would leave `UPDATE … SET  WHERE` when it is the only name, and write
+            // less than was asked otherwise: refused, as Django refuses it.
+            return Err(Error::msg(format!(
+                "cannot save `{}` with `update_fields` naming `{}`, its primary key: a save \
+                 does not change a row's key, so leave it out (Django refuses it too)",
+                meta.label, field.name
+            )));
+        }
+        if !fields.contains(&index) {
             fields.push(index);
             names.push(field.name);
         }
