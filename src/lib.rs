@@ -399,6 +399,11 @@ struct DatabasesGuideDoctests;
 #[doc = include_str!("../docs/http.md")]
 struct HttpGuideDoctests;
 
+// And those of the observability guide, which need the `tracing` feature (on for the tests).
+#[cfg(all(doctest, feature = "tracing"))]
+#[doc = include_str!("../docs/observability.md")]
+struct ObservabilityGuideDoctests;
+
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]
 pub mod __private {

@@ -539,7 +539,7 @@ async fn failing_receivers_are_logged_and_do_not_change_the_response() {
         .collect();
     assert_eq!(failures.len(), 2, "{logged:#?}");
     assert!(
-        failures[0].starts_with("ERROR clarion::http "),
+        failures[0].starts_with("ERROR clarion::dispatch "),
         "{failures:?}"
     );
     assert!(

@@ -544,6 +544,20 @@ impl<A: SignalArgs> Signal<A> {
         sender: Sender,
         args: &mut A::Args<'_>,
     ) -> std::result::Result<(), Box<Error>> {
+        if traced() {
+            let span = self.span(&sender);
+            let _entered = span.enter();
+            return record_outcome(&span, self.send_heard_here(sender, args));
+        }
+        self.send_heard_here(sender, args)
+    }
+
+    #[inline(always)]
+    fn send_heard_here(
+        &self,
+        sender: Sender,
+        args: &mut A::Args<'_>,
+    ) -> std::result::Result<(), Box<Error>> {
         if testing::active() {
             return self
                 .send_observed(&sender, args)
@@ -571,6 +585,20 @@ impl<A: SignalArgs> Signal<A> {
 
     #[inline(never)]
     fn send_to_receivers(&self, sender: &Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
+        if traced() {
+            let span = self.span(sender);
+            let _entered = span.enter();
+            return record_outcome(&span, self.send_to_receivers_here(sender, args));
+        }
+        self.send_to_receivers_here(sender, args)
+    }
+
+    #[inline(always)]
+    fn send_to_receivers_here(
+        &self,
+        sender: &Sender,
+        args: &mut A::Args<'_>,
+    ) -> Result<Vec<A::Output>> {
         if testing::active() {
             return self.send_observed(sender, args);
         }
@@ -581,7 +609,13 @@ impl<A: SignalArgs> Signal<A> {
 
     /// Calls every receiver that hears `sender`, whatever the others do, and returns each one's
     /// outcome, a panic included (Django's `send_robust`).
+    ///
+    /// With the `tracing` feature, each receiver that fails or panics is also logged as an
+    /// `ERROR` event (target `clarion::dispatch`, fields `signal`, `receiver`, `error`), as
+    /// Django's `send_robust` logs to `django.dispatch`.
     pub fn send_robust(&self, sender: Sender, args: &mut A::Args<'_>) -> Vec<Outcome<A::Output>> {
+        let span = self.span(&sender);
+        let _entered = span.enter();
         let muted = testing::observe(self, sender, args);
         if muted.whole_signal {
             return Vec::new();
@@ -600,6 +634,16 @@ impl<A: SignalArgs> Signal<A> {
                     }
                     Err(payload) => Err(self.receiver_error(entry, Error::from_panic(payload))),
                 };
+                #[cfg(feature = "tracing")]
+                if let Err(error) = &result {
+                    tracing::error!(
+                        target: "clarion::dispatch",
+                        signal = self.name,
+                        receiver = entry.info.name,
+                        %error,
+                        "a receiver failed in send_robust",
+                    );
+                }
                 outcomes.push(Outcome {
                     id: entry.info.id,
                     receiver: entry.info.name,
@@ -610,6 +654,26 @@ impl<A: SignalArgs> Signal<A> {
         });
         self.prune_if_dead();
         outcomes
+    }
+
+    /// The span of one send (target `clarion::dispatch`): the signal, the sender, and, once it
+    /// is over, the receiver that failed. Disabled, and free but for a branch, without a
+    /// subscriber or without the `tracing` feature.
+    #[inline]
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn span(&self, sender: &Sender) -> DispatchSpan {
+        #[cfg(feature = "tracing")]
+        {
+            tracing::debug_span!(
+                target: "clarion::dispatch",
+                "send",
+                signal = self.name,
+                sender = sender.name(),
+                failed = tracing::field::Empty,
+            )
+        }
+        #[cfg(not(feature = "tracing"))]
+        DispatchSpan
     }
 
     #[cold]
@@ -1016,4 +1080,48 @@ impl<A: SignalArgs> AnySignal for Signal<A> {
     fn receivers(&self) -> Vec<ReceiverInfo> {
         Signal::receivers(self)
     }
+}
+
+#[cfg(feature = "tracing")]
+type DispatchSpan = tracing::Span;
+
+/// Without the `tracing` feature, a span that is never anything.
+#[cfg(not(feature = "tracing"))]
+struct DispatchSpan;
+
+#[cfg(not(feature = "tracing"))]
+impl DispatchSpan {
+    fn enter(&self) -> DispatchSpan {
+        DispatchSpan
+    }
+}
+
+/// Whether a `tracing` subscriber wants dispatch spans: one branch on the hot path.
+#[inline(always)]
+fn traced() -> bool {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::enabled!(target: "clarion::dispatch", tracing::Level::DEBUG)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        false
+    }
+}
+
+/// Records on `span` which receiver failed, if one did.
+#[cold]
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn record_outcome<T, E: std::borrow::Borrow<Error>>(
+    span: &DispatchSpan,
+    outcome: std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    #[cfg(feature = "tracing")]
+    if let Err(error) = &outcome {
+        match error.borrow() {
+            Error::Receiver { receiver, .. } => span.record("failed", *receiver),
+            other => span.record("failed", tracing::field::display(other)),
+        };
+    }
+    outcome
 }

@@ -1,4 +1,5 @@
-//! Test aids: capture what a signal sent, mute a signal or a receiver, within a scope.
+//! Test aids: capture what a signal sent, mute a signal or a receiver, count the statements run,
+//! within a scope.
 //!
 //! Every aid is scoped to the **current thread** and to the guard it returns, so tests running
 //! in parallel threads never see each other's captures or mutes. While no aid is active anywhere,
@@ -217,4 +218,161 @@ impl Drop for Muted {
     fn drop(&mut self) {
         unregister(self.key);
     }
+}
+
+/// A statement clarion ran while a [`capture_queries`] guard lived (Django's
+/// `connection.queries` entry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CapturedQuery {
+    /// The alias of the database it ran on.
+    pub using: String,
+    /// Its SQL, with placeholders where the values were bound.
+    pub sql: String,
+}
+
+impl std::fmt::Display for CapturedQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.using, self.sql)
+    }
+}
+
+/// How many [`capture_queries`] guards are alive on all threads: a statement looks at
+/// thread-local state only when non-zero.
+static QUERY_CAPTURES: AtomicUsize = AtomicUsize::new(0);
+
+/// What one [`capture_queries`] guard has recorded.
+type QueryLog = Rc<RefCell<Vec<CapturedQuery>>>;
+
+thread_local! {
+    /// The logs of this thread's live [`capture_queries`] guards, by key.
+    static QUERY_LOGS: RefCell<Vec<(u64, QueryLog)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[inline(always)]
+pub(crate) fn queries_active() -> bool {
+    QUERY_CAPTURES.load(Ordering::Relaxed) != 0
+}
+
+/// Adds a statement to every live capture of this thread.
+pub(crate) fn record_query(using: &str, sql: &str) {
+    if !queries_active() {
+        return;
+    }
+    let _ = QUERY_LOGS.try_with(|logs| {
+        for (_, log) in logs.borrow().iter() {
+            log.borrow_mut().push(CapturedQuery {
+                using: using.to_owned(),
+                sql: sql.to_owned(),
+            });
+        }
+    });
+}
+
+/// Records, on this thread, every statement clarion runs while the returned guard lives
+/// (Django's `CaptureQueriesContext`): a model's `INSERT`, a query set's `SELECT`, SQL run with
+/// [`Transaction::execute_values`](crate::db::Transaction::execute_values), … on every database.
+///
+/// Transaction control (`BEGIN`, `COMMIT`, `SAVEPOINT`, …) is not counted, unlike Django, so that
+/// a count does not change when the code under test runs inside an `atomic` block.
+///
+/// ```
+/// use clarion::db::{self, Database};
+/// use clarion::testing;
+///
+/// db::register(Database::open_as("queries_doc", "sqlite::memory:")?);
+/// let queries = testing::capture_queries();
+/// db::atomic_using("queries_doc", |tx| {
+///     tx.execute_batch("CREATE TABLE t (x INTEGER)")?;
+///     tx.execute_values("INSERT INTO t VALUES ($1)", &[1.into()])
+/// })?;
+/// assert_eq!(queries.len(), 2);
+/// assert_eq!(queries.take()[1].sql, "INSERT INTO t VALUES ($1)");
+/// # Ok::<(), clarion::Error>(())
+/// ```
+pub fn capture_queries() -> CapturedQueries {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let key = NEXT.fetch_add(1, Ordering::Relaxed) as u64;
+    let log: QueryLog = Rc::default();
+    QUERY_LOGS.with(|logs| logs.borrow_mut().push((key, Rc::clone(&log))));
+    QUERY_CAPTURES.fetch_add(1, Ordering::Relaxed);
+    CapturedQueries {
+        key,
+        log,
+        _thread: PhantomData,
+    }
+}
+
+/// The guard of [`capture_queries`]: holds the statements run; stops recording when dropped.
+#[must_use = "capturing stops when the guard is dropped"]
+pub struct CapturedQueries {
+    key: u64,
+    log: QueryLog,
+    _thread: PhantomData<*const ()>,
+}
+
+impl CapturedQueries {
+    /// Takes the statements recorded so far, leaving the record empty.
+    pub fn take(&self) -> Vec<CapturedQuery> {
+        std::mem::take(&mut self.log.borrow_mut())
+    }
+
+    /// How many statements are recorded.
+    pub fn len(&self) -> usize {
+        self.log.borrow().len()
+    }
+
+    /// Whether no statement is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.log.borrow().is_empty()
+    }
+}
+
+impl Drop for CapturedQueries {
+    fn drop(&mut self) {
+        let key = self.key;
+        let _ = QUERY_LOGS.try_with(|logs| logs.borrow_mut().retain(|(k, _)| *k != key));
+        QUERY_CAPTURES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs `f` and checks that it ran exactly `expected` statements on this thread (Django's
+/// `assertNumQueries`), returning what `f` returned.
+///
+/// # Panics
+///
+/// When the count differs, with every statement that ran, numbered, as an assertion does.
+///
+/// ```
+/// use clarion::db::{self, Database};
+/// use clarion::testing;
+///
+/// db::register(Database::open_as("num_queries_doc", "sqlite::memory:")?);
+/// let rows = testing::assert_num_queries(2, || {
+///     db::atomic_using("num_queries_doc", |tx| {
+///         tx.execute_batch("CREATE TABLE t (x INTEGER)")?;
+///         tx.query_values("SELECT count(*) FROM t", &[])
+///     })
+/// })?;
+/// assert_eq!(rows.len(), 1);
+/// # Ok::<(), clarion::Error>(())
+/// ```
+#[track_caller]
+pub fn assert_num_queries<T>(expected: usize, f: impl FnOnce() -> T) -> T {
+    let queries = capture_queries();
+    let value = f();
+    let ran = queries.take();
+    if ran.len() != expected {
+        let listed: Vec<String> = ran
+            .iter()
+            .enumerate()
+            .map(|(n, query)| format!("{}. {query}", n + 1))
+            .collect();
+        panic!(
+            "{} queries ran, {expected} expected:\n{}",
+            ran.len(),
+            listed.join("\n")
+        );
+    }
+    value
 }

@@ -27,6 +27,7 @@
 mod backend;
 mod connection;
 mod database;
+mod observe;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite_error;

@@ -12,6 +12,7 @@ use rusqlite::{Params, Row};
 
 use super::Backend;
 use super::database::{self, DEFAULT_ALIAS, Database, Pooled};
+use super::observe;
 #[cfg(feature = "postgres")]
 use super::postgres::{Param, PgConn, PgRow};
 use crate::value::{Value, ValueRef};
@@ -187,7 +188,7 @@ impl Transaction {
     /// # Ok::<(), clarion::Error>(())
     /// ```
     pub fn execute_values(&self, sql: &str, params: &[Value]) -> Result<usize> {
-        self.run_user(|conn| match conn {
+        self.run_user(sql, changed, |conn| match conn {
             Conn::Sqlite(conn) => {
                 let mut statement = conn.prepare_cached(&super::sqlite_placeholders(sql))?;
                 bind_values(&mut statement, params)?;
@@ -204,7 +205,7 @@ impl Transaction {
     /// Runs a query with bound values and returns every row as values, on either backend
     /// (placeholders as in [`execute_values`](Transaction::execute_values)).
     pub fn query_values(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
-        self.run_user(|conn| {
+        self.run_user(sql, returned, |conn| {
             let read = |row: &dyn crate::model::Row, columns: usize| {
                 (0..columns)
                     .map(|i| row.value(i).map(|v| v.to_owned()))
@@ -242,7 +243,7 @@ impl Transaction {
     /// The statement is prepared once per connection and cached, so running the same SQL again
     /// costs no parsing.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
-        self.run_user_sql("Transaction::execute", |conn| {
+        self.run_user_sql("Transaction::execute", Some(sql), changed, |conn| {
             Ok(conn.prepare_cached(sql)?.execute(params)?)
         })
     }
@@ -250,20 +251,24 @@ impl Transaction {
     /// Executes several `;`-separated statements that take no parameters, such as a schema, on
     /// either backend.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        self.run_user(|conn| match conn {
-            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(held) => {
-                let mut pg = held.conn.borrow_mut();
-                let outcome = pg.client.batch_execute(sql);
-                if super::postgres::may_change_schema(sql) {
-                    // A cached statement of a table changed under it fails with "cached plan
-                    // must not change result type": prepare afresh.
-                    pg.forget_statements();
+        self.run_user(
+            sql,
+            |_| None,
+            |conn| match conn {
+                Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(held) => {
+                    let mut pg = held.conn.borrow_mut();
+                    let outcome = pg.client.batch_execute(sql);
+                    if super::postgres::may_change_schema(sql) {
+                        // A cached statement of a table changed under it fails with "cached plan
+                        // must not change result type": prepare afresh.
+                        pg.forget_statements();
+                    }
+                    Ok(outcome?)
                 }
-                Ok(outcome?)
-            }
-        })
+            },
+        )
     }
 
     /// Runs a query expected to return at least one row and maps the first with `f`. SQLite
@@ -275,9 +280,12 @@ impl Transaction {
         P: Params,
         F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     {
-        self.run_user_sql("Transaction::query_row", |conn| {
-            Ok(conn.prepare_cached(sql)?.query_row(params, f)?)
-        })
+        self.run_user_sql(
+            "Transaction::query_row",
+            Some(sql),
+            |_| Some(1),
+            |conn| Ok(conn.prepare_cached(sql)?.query_row(params, f)?),
+        )
     }
 
     /// Runs a query and maps every row with `f`. SQLite only (see
@@ -287,7 +295,7 @@ impl Transaction {
         P: Params,
         F: FnMut(&Row<'_>) -> rusqlite::Result<T>,
     {
-        self.run_user_sql("Transaction::query", |conn| {
+        self.run_user_sql("Transaction::query", Some(sql), returned, |conn| {
             let mut statement = conn.prepare_cached(sql)?;
             let rows = statement.query_map(params, f)?;
             Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
@@ -301,17 +309,19 @@ impl Transaction {
         sql: &str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<usize> {
-        self.run(|conn| match conn {
-            Conn::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql)?;
-                bind_all(&mut statement, bind)?;
-                Ok(statement.raw_execute()?)
-            }
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(held) => {
-                let params = pg_params(bind)?;
-                held.execute(|pg| pg.prepare_cached(sql), &params)
-            }
+        self.observed(sql, changed, || {
+            self.run(|conn| match conn {
+                Conn::Sqlite(conn) => {
+                    let mut statement = conn.prepare_cached(sql)?;
+                    bind_all(&mut statement, bind)?;
+                    Ok(statement.raw_execute()?)
+                }
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(held) => {
+                    let params = pg_params(bind)?;
+                    held.execute(|pg| pg.prepare_cached(sql), &params)
+                }
+            })
         })
     }
 
@@ -322,31 +332,36 @@ impl Transaction {
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
         mut read: impl FnMut(&dyn crate::model::Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.run(|conn| match conn {
-            Conn::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql)?;
-                bind_all(&mut statement, bind)?;
-                let mut rows = statement.raw_query();
-                let mut out = Vec::new();
-                while let Some(row) = rows.next()? {
-                    out.push(read(&super::sqlite_value::SqliteRow(row))?);
+        self.observed(sql, returned, || {
+            self.run(|conn| match conn {
+                Conn::Sqlite(conn) => {
+                    let mut statement = conn.prepare_cached(sql)?;
+                    bind_all(&mut statement, bind)?;
+                    let mut rows = statement.raw_query();
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        out.push(read(&super::sqlite_value::SqliteRow(row))?);
+                    }
+                    Ok(out)
                 }
-                Ok(out)
-            }
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(held) => {
-                let params = pg_params(bind)?;
-                held.query(|pg| pg.prepare_cached(sql), &params, read)
-            }
+                #[cfg(feature = "postgres")]
+                Conn::Postgres(held) => {
+                    let params = pg_params(bind)?;
+                    held.query(|pg| pg.prepare_cached(sql), &params, read)
+                }
+            })
         })
     }
 
     /// The rowid of the last row inserted on this connection (the `id` of an auto-increment
     /// primary key). SQLite only: on PostgreSQL, `INSERT … RETURNING` gives the key.
     pub fn last_insert_rowid(&self) -> Result<i64> {
-        self.run_user_sql("Transaction::last_insert_rowid", |conn| {
-            Ok(conn.last_insert_rowid())
-        })
+        self.run_user_sql(
+            "Transaction::last_insert_rowid",
+            None,
+            |_| None,
+            |conn| Ok(conn.last_insert_rowid()),
+        )
     }
 
     /// Runs `f` once the outermost transaction has committed (Django's
@@ -389,18 +404,30 @@ impl Transaction {
     /// Runs a statement the crate built on this transaction's PostgreSQL connection; only called
     /// once the backend is known to be PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn on_postgres<T>(&self, f: impl FnOnce(&PgHeld) -> Result<T>) -> Result<T> {
-        self.run(|conn| match conn {
-            Conn::Postgres(held) => f(held),
-            Conn::Sqlite(_) => unreachable!("called on PostgreSQL only"),
+    fn on_postgres<T>(
+        &self,
+        sql: &str,
+        rows: impl FnOnce(&T) -> Option<u64>,
+        f: impl FnOnce(&PgHeld) -> Result<T>,
+    ) -> Result<T> {
+        self.observed(sql, rows, || {
+            self.run(|conn| match conn {
+                Conn::Postgres(held) => f(held),
+                Conn::Sqlite(_) => unreachable!("called on PostgreSQL only"),
+            })
         })
     }
 
     /// Runs SQL the caller wrote, which may end the transaction whether or not it fails.
-    fn run_user<T>(&self, f: impl FnOnce(Conn<'_>) -> Result<T>) -> Result<T> {
+    fn run_user<T>(
+        &self,
+        sql: &str,
+        rows: impl FnOnce(&T) -> Option<u64>,
+        f: impl FnOnce(Conn<'_>) -> Result<T>,
+    ) -> Result<T> {
         let held = self.held()?;
         self.cover(&held)?;
-        let outcome = f(held.conn());
+        let outcome = self.observed(sql, rows, || f(held.conn()));
         match &outcome {
             Err(error) => self.note_failure(&held, error),
             Ok(_) => self.note_if_ended(&held),
@@ -408,14 +435,27 @@ impl Transaction {
         outcome
     }
 
+    /// Runs one statement through `run`, counted and traced (see [`observe`]).
+    #[inline(always)]
+    fn observed<T>(
+        &self,
+        sql: &str,
+        rows: impl FnOnce(&T) -> Option<u64>,
+        run: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        observe::statement(&self.state.alias, self.state.backend, sql, rows, run)
+    }
+
     /// Runs SQL the caller wrote through an API that only SQLite offers.
     #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     fn run_user_sql<T>(
         &self,
         api: &'static str,
+        sql: Option<&str>,
+        rows: impl FnOnce(&T) -> Option<u64>,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T>,
     ) -> Result<T> {
-        self.run_user(|conn| match conn {
+        let run = |conn: Conn<'_>| match conn {
             Conn::Sqlite(conn) => f(conn),
             #[cfg(feature = "postgres")]
             Conn::Postgres(_) => Err(Error::WrongBackend {
@@ -425,7 +465,15 @@ impl Transaction {
                     "use `execute_values`/`query_values`, which take `$1`-style placeholders on both backends",
                 ),
             }),
-        })
+        };
+        match sql {
+            Some(sql) => self.run_user(sql, rows, run),
+            // Not a statement (`last_insert_rowid`): nothing to count.
+            None => {
+                let held = self.held()?;
+                run(held.conn())
+            }
+        }
     }
 
     /// Records what a failed statement did to the transaction: SQLite may have rolled it back on
@@ -503,10 +551,11 @@ impl Transaction {
     ) -> Result<usize> {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
-            return self
-                .on_postgres(|held| held.execute(|pg| pg.prepare_static(sql), &pg_params(bind)?));
+            return self.on_postgres(sql, changed, |held| {
+                held.execute(|pg| pg.prepare_static(sql), &pg_params(bind)?)
+            });
         }
-        self.with_static(sql, |_, statement, failed| {
+        self.with_static(sql, changed, |_, statement, failed| {
             bind_all(statement, bind)?;
             statement.raw_execute().map_err(failed)
         })
@@ -524,7 +573,7 @@ impl Transaction {
         if self.state.backend == Backend::Postgres {
             return self.insert_static_postgres(sql, bind);
         }
-        self.with_static(sql, |conn, statement, failed| {
+        self.with_static(sql, inserted, |conn, statement, failed| {
             bind_all(statement, bind)?;
             let rows = statement.raw_execute().map_err(failed)?;
             Ok((rows, conn.last_insert_rowid()))
@@ -540,7 +589,7 @@ impl Transaction {
         sql: &'static str,
         bind: impl FnOnce(&mut Binder<'_, '_>) -> Result<()>,
     ) -> Result<(usize, i64)> {
-        self.on_postgres(|held| {
+        self.on_postgres(sql, inserted, |held| {
             let rows = held.rows(|pg| pg.prepare_static(sql), &pg_params(bind)?)?;
             let key = match rows.first() {
                 Some(row) => crate::model::Row::value(&PgRow(row), 0)?.to_owned(),
@@ -566,11 +615,11 @@ impl Transaction {
     ) -> Result<Vec<T>> {
         #[cfg(feature = "postgres")]
         if self.state.backend == Backend::Postgres {
-            return self.on_postgres(|held| {
+            return self.on_postgres(sql, returned, |held| {
                 held.query(|pg| pg.prepare_static(sql), &pg_params(bind)?, read)
             });
         }
-        self.with_static(sql, |_, statement, failed| {
+        self.with_static(sql, returned, |_, statement, failed| {
             bind_all(statement, bind)?;
             let mut rows = statement.raw_query();
             let mut out = Vec::new();
@@ -589,6 +638,25 @@ impl Transaction {
         allow(clippy::infallible_destructuring_match)
     )]
     fn with_static<T>(
+        &self,
+        sql: &'static str,
+        rows: impl FnOnce(&T) -> Option<u64>,
+        run: impl FnOnce(
+            &rusqlite::Connection,
+            &mut rusqlite::Statement<'_>,
+            &dyn Fn(rusqlite::Error) -> Error,
+        ) -> Result<T>,
+    ) -> Result<T> {
+        self.observed(sql, rows, || self.with_static_here(sql, run))
+    }
+
+    /// [`with_static`](Transaction::with_static), unobserved.
+    #[inline(always)]
+    #[cfg_attr(
+        not(feature = "postgres"),
+        allow(clippy::infallible_destructuring_match)
+    )]
+    fn with_static_here<T>(
         &self,
         sql: &'static str,
         run: impl FnOnce(
@@ -1222,13 +1290,20 @@ fn outermost<T>(
     begin: Begin,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
+    let span = observe::TransactionSpan::begin(database.alias(), database.backend(), 1);
     #[cfg(feature = "postgres")]
-    if database.backend() == Backend::Postgres {
-        return super::postgres::off_the_runtime(database.alias(), || {
-            outermost_here(database, begin, f)
-        });
-    }
-    outermost_here(database, begin, f)
+    let outcome = if database.backend() == Backend::Postgres {
+        super::postgres::off_the_runtime(database.alias(), || outermost_here(database, begin, f))
+    } else {
+        outermost_here(database, begin, f)
+    };
+    #[cfg(not(feature = "postgres"))]
+    let outcome = outermost_here(database, begin, f);
+    span.end(match &outcome {
+        Ok(_) | Err(Error::AfterCommit { .. }) => "commit",
+        Err(_) => "rollback",
+    });
+    outcome
 }
 
 /// [`outermost`] on the calling thread.
@@ -1358,6 +1433,18 @@ impl Ending {
 }
 
 fn nested<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    let span = observe::TransactionSpan::begin(&state.alias, state.backend, state.depth.get() + 1);
+    let outcome = nested_here(state, f);
+    span.end(if outcome.is_ok() {
+        "release"
+    } else {
+        "rollback"
+    });
+    outcome
+}
+
+/// [`nested`], unobserved.
+fn nested_here<T>(state: Rc<State>, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
     let level = state.depth.get() + 1;
     // The level number is unique among the open savepoints of this connection.
     let savepoint = format!("clarion_{level}");
@@ -1512,4 +1599,20 @@ fn run_on_commit(callbacks: Vec<Callback>) -> Result<()> {
     } else {
         Err(Error::AfterCommit { errors })
     }
+}
+
+/// The rows a statement that changes rows reports, for its span.
+fn changed(rows: &usize) -> Option<u64> {
+    u64::try_from(*rows).ok()
+}
+
+/// The rows a query returned, for its span.
+#[allow(clippy::ptr_arg)] // called on a `Vec<T>` result through `impl FnOnce(&Vec<T>)`
+fn returned<T>(rows: &Vec<T>) -> Option<u64> {
+    u64::try_from(rows.len()).ok()
+}
+
+/// The rows an `INSERT` that reports its key inserted, for its span.
+fn inserted(outcome: &(usize, i64)) -> Option<u64> {
+    u64::try_from(outcome.0).ok()
 }

@@ -38,9 +38,9 @@
 //!
 //! **Receiver errors never change a response.** The layer sends with
 //! [`send_robust`](crate::Signal::send_robust): every receiver runs whatever the others do, and
-//! each one that fails or panics is logged as a `tracing` event at the `ERROR` level (target
-//! `clarion::http`, fields `signal`, `receiver`, `error`), as Django's `send_robust` logs. The
-//! request goes on as if the receiver had not been there.
+//! each one that fails or panics is logged, by `send_robust` itself, as a `tracing` event at the
+//! `ERROR` level (target `clarion::dispatch`, fields `signal`, `receiver`, `error`), as Django's
+//! `send_robust` logs. The request goes on as if the receiver had not been there.
 //!
 //! **Panics** in the inner service become a `500 Internal Server Error` with an empty body, after
 //! [`got_request_exception`] with [`Exception::Panic`] (Django turns an uncaught exception into
@@ -155,23 +155,13 @@ signals! {
     got_request_exception: GotRequestException<'static>;
 }
 
-/// Sends with `send_robust` and logs each receiver that failed: a request signal's receivers
+/// Sends with `send_robust`, which logs each receiver that failed: a request signal's receivers
 /// never change the response (see the module docs).
 fn report<A>(signal: &Signal<A>, sender: Sender, args: &mut A::Args<'_>)
 where
     A: SignalArgs<Output = ()>,
 {
-    for outcome in signal.send_robust(sender, args) {
-        if let Err(error) = outcome.result {
-            tracing::error!(
-                target: "clarion::http",
-                signal = signal.name(),
-                receiver = outcome.receiver,
-                %error,
-                "a receiver of a request signal failed; the response is not affected",
-            );
-        }
-    }
+    drop(signal.send_robust(sender, args));
 }
 
 /// One request as the signals see it, from `request_started` to `request_finished`. Whoever
