@@ -164,17 +164,19 @@ pub enum Error {
     },
     /// Another connection held the database's lock (SQLite's "database is locked"), and the
     /// statement could not run. Nothing of it was written. Either the statement kept retrying
-    /// for [`BUSY_TIMEOUT`](crate::db::BUSY_TIMEOUT) (`waited`), or SQLite refused to wait at
-    /// all: a transaction that began by reading and then writes while another connection writes
+    /// for the database's busy timeout (`waited`; [`BUSY_TIMEOUT`](crate::db::BUSY_TIMEOUT)
+    /// unless [`DatabaseBuilder::busy_timeout`](crate::db::DatabaseBuilder::busy_timeout) says
+    /// otherwise), or SQLite refused to wait at all: a transaction that began by reading and then writes while another connection writes
     /// would deadlock if it waited. Retry later, keep transactions that write short, and write
     /// inside [`db::atomic`](crate::db::atomic), which takes the write lock when it begins
     /// (Django: `OperationalError`).
-    #[error("{}", busy_message(*.waited, .detail))]
+    #[error("{}", busy_message(.waited, .detail))]
     Busy {
         /// The database's own message.
         detail: String,
-        /// Whether the statement waited for the whole busy timeout before giving up.
-        waited: bool,
+        /// How long the statement waited before giving up (the whole busy timeout), or `None`
+        /// when SQLite refused to wait.
+        waited: Option<std::time::Duration>,
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
@@ -457,12 +459,12 @@ impl ConstraintKind {
 /// `Result` with [`Error`] as the error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn busy_message(waited: bool, detail: &str) -> String {
-    if waited {
+fn busy_message(waited: &Option<std::time::Duration>, detail: &str) -> String {
+    if let Some(waited) = waited {
         format!(
             "the database is locked by another connection and stayed locked for {} s: {detail}; \
              retry later, or shorten the transactions that hold the lock",
-            crate::db::BUSY_TIMEOUT.as_secs()
+            waited.as_secs_f64()
         )
     } else {
         format!(

@@ -11,6 +11,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 
 use super::Backend;
 use super::connection::{Connection, ConnectionCreated, connection_created};
+pub use super::options::DatabaseBuilder;
 use super::transaction::{self, Transaction};
 use crate::{Error, Result, Sender};
 
@@ -54,6 +55,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// `postgres` crate's options (`?connect_timeout=5&application_name=web`); TLS is not supported.
 /// See `docs/databases.md`.
 ///
+/// Pool sizes, timeouts and session options are set with [`Database::builder`], or in the URL's
+/// query string (`sqlite://app.db?busy_timeout=10s`, `postgres://…?max_connections=32`).
+///
 /// **In-memory databases** are served by a pool of exactly one connection, so every transaction
 /// sees the same data; a second thread asking for it waits (up to [`BUSY_TIMEOUT`]) until the
 /// first thread's transaction ends, which is what SQLite's single writer would impose anyway.
@@ -73,6 +77,7 @@ struct Inner {
     id: u64,
     alias: String,
     url: String,
+    busy_timeout: Duration,
     pool: Pools,
 }
 
@@ -98,15 +103,34 @@ impl Database {
         Database::open_as(DEFAULT_ALIAS, url)
     }
 
-    /// Opens the database at `url` under `alias` (Django: a key of `DATABASES`).
+    /// Opens the database at `url` under `alias` (Django: a key of `DATABASES`), with the
+    /// default settings, or those of the URL's query string (see [`Database::builder`]).
     pub fn open_as(alias: impl Into<String>, url: &str) -> Result<Database> {
-        let alias = alias.into();
+        Database::builder(url).alias(alias).build()
+    }
+
+    /// A builder for the database at `url`, to set its pool and connections (sizes, timeouts,
+    /// PostgreSQL session options) before opening it; see [`DatabaseBuilder`].
+    pub fn builder(url: &str) -> DatabaseBuilder {
+        DatabaseBuilder::new(url)
+    }
+
+    pub(super) fn from_builder(builder: DatabaseBuilder, url: &str) -> Result<Database> {
+        let DatabaseBuilder {
+            alias, settings, ..
+        } = builder;
         let target = parse_url(url)?;
         #[cfg(feature = "postgres")]
         if let Target::Postgres(config) = target {
-            return Ok(Database::postgres(alias, url, *config));
+            return Ok(Database::postgres(alias, url, *config, settings));
         }
         let memory = matches!(target, Target::Memory);
+        if memory && settings.max_connections.is_some_and(|max| max != 1) {
+            return Err(Error::DatabaseUrl {
+                url: url.to_owned(),
+                reason: "an in-memory SQLite database is one connection: it cannot have more",
+            });
+        }
         let created_alias = alias.clone();
         let manager = match target {
             // Not `SqliteConnectionManager::memory()`: that opens a shared-cache database, whose
@@ -130,7 +154,7 @@ impl Database {
             // message, rather than after the pool has retried for its whole timeout.
             r2d2::ManageConnection::connect(&manager).map_err(Error::from)?;
         }
-        let builder = Pool::builder().connection_timeout(BUSY_TIMEOUT);
+        let builder = Pool::builder().connection_timeout(settings.acquire_timeout());
         let pool = if memory {
             // The one connection *is* the database: never close it for being idle or old.
             builder
@@ -141,9 +165,8 @@ impl Database {
                 .test_on_check_out(false)
                 .build_unchecked(manager)
         } else {
-            builder
-                .max_size(FILE_POOL_SIZE)
-                .min_idle(Some(0))
+            settings
+                .apply(builder.max_size(FILE_POOL_SIZE).min_idle(Some(0)))
                 .build_unchecked(manager)
         };
         let database = Database {
@@ -151,6 +174,7 @@ impl Database {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 alias,
                 url: url.to_owned(),
+                busy_timeout: settings.busy_timeout(),
                 pool: Pools::Sqlite(pool),
             }),
         };
@@ -158,23 +182,48 @@ impl Database {
     }
 
     #[cfg(feature = "postgres")]
-    fn postgres(alias: String, url: &str, config: postgres::Config) -> Database {
-        let manager = super::postgres::Manager::new(config, alias.clone());
+    fn postgres(
+        alias: String,
+        url: &str,
+        config: postgres::Config,
+        settings: super::options::Settings,
+    ) -> Database {
+        let manager =
+            super::postgres::Manager::new(config, alias.clone(), settings.session.clone());
         // No connection is opened here: a server that is down fails the first operation (with
         // the driver's reason, after the pool's timeout) rather than the program's start-up.
-        let pool = Pool::builder()
-            .max_size(POSTGRES_POOL_SIZE)
-            .min_idle(Some(0))
-            .connection_timeout(BUSY_TIMEOUT)
+        let pool = settings
+            .apply(
+                Pool::builder()
+                    .max_size(POSTGRES_POOL_SIZE)
+                    .min_idle(Some(0))
+                    .connection_timeout(settings.acquire_timeout()),
+            )
             .build_unchecked(manager);
         Database {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 alias,
                 url: url.to_owned(),
+                busy_timeout: settings.busy_timeout(),
                 pool: Pools::Postgres(pool),
             }),
         }
+    }
+
+    /// How many connections its pool holds at most.
+    pub fn max_connections(&self) -> u32 {
+        match &self.inner.pool {
+            Pools::Sqlite(pool) => pool.max_size(),
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(pool) => pool.max_size(),
+        }
+    }
+
+    /// SQLite: how long a statement waits for another connection's lock (see
+    /// [`DatabaseBuilder::busy_timeout`]).
+    pub fn busy_timeout(&self) -> Duration {
+        self.inner.busy_timeout
     }
 
     /// The engine this database runs on.
@@ -273,8 +322,6 @@ fn parse_url(url: &str) -> Result<Target> {
     match path {
         ":memory:" => Ok(Target::Memory),
         "" => Err(invalid("no file path after `sqlite://`")),
-        // A query string would silently become part of the file name.
-        path if path.contains('?') => Err(invalid("options in the URL (`?…`) are not supported")),
         path => Ok(Target::File(path.to_owned())),
     }
 }

@@ -28,6 +28,7 @@ mod backend;
 mod connection;
 mod database;
 mod observe;
+mod options;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite_error;
@@ -39,8 +40,8 @@ pub(crate) use backend::sqlite_placeholders;
 pub use connection::{Connection, ConnectionCreated, connection_created};
 pub(crate) use database::DEFAULT_ALIAS_STATIC;
 pub use database::{
-    BUSY_TIMEOUT, DEFAULT_ALIAS, Database, POSTGRES_POOL_SIZE, database, default, register,
-    registered_aliases,
+    BUSY_TIMEOUT, DEFAULT_ALIAS, Database, DatabaseBuilder, POSTGRES_POOL_SIZE, database, default,
+    register, registered_aliases,
 };
 pub(crate) use transaction::{Binder, read_using};
 pub use transaction::{Transaction, atomic, atomic_using, current_transaction};

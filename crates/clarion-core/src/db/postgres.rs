@@ -168,13 +168,20 @@ pub(crate) fn may_change_schema(sql: &str) -> bool {
 pub(crate) struct Manager {
     inner: PostgresConnectionManager<NoTls>,
     alias: String,
+    /// `(name, value)` of each session setting, set on every new connection.
+    session: Vec<(String, String)>,
 }
 
 impl Manager {
-    pub(crate) fn new(config: postgres::Config, alias: String) -> Self {
+    pub(crate) fn new(
+        config: postgres::Config,
+        alias: String,
+        session: Vec<(String, String)>,
+    ) -> Self {
         Manager {
             inner: PostgresConnectionManager::new(config, NoTls),
             alias,
+            session,
         }
     }
 }
@@ -188,6 +195,9 @@ impl ManageConnection for Manager {
         let mut client = self.inner.connect().map_err(|error| Error::Database {
             source: Box::new(ServerError(error)),
         })?;
+        for (name, value) in &self.session {
+            client.batch_execute(&super::options::set_statement(name, value))?;
+        }
         super::database::send_connection_created(&self.alias, Connection::postgres(&mut client))?;
         Ok(PgConn {
             client,

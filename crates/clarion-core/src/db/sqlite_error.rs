@@ -80,13 +80,33 @@ impl From<rusqlite::Error> for Error {
 const DELAYS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
 thread_local! {
-    /// When [`busy_wait`] last gave up on this thread.
-    static GAVE_UP: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// When [`busy_wait`] last gave up on this thread, and after how long.
+    static GAVE_UP: Cell<Option<(Instant, Duration)>> = const { Cell::new(None) };
+    /// How long [`busy_wait`] waits on this thread: the busy timeout of the database whose
+    /// transaction the thread runs (see [`BusyLimit`]).
+    static LIMIT: Cell<Duration> = const { Cell::new(super::BUSY_TIMEOUT) };
+}
+
+/// Sets this thread's busy timeout for as long as it lives: a SQLite transaction's statements
+/// all run on the thread that opened it, and the busy handler (a plain `fn`) has no other way to
+/// know its database's setting.
+pub(super) struct BusyLimit(Duration);
+
+impl BusyLimit {
+    pub(super) fn set(timeout: Duration) -> BusyLimit {
+        BusyLimit(LIMIT.replace(timeout))
+    }
+}
+
+impl Drop for BusyLimit {
+    fn drop(&mut self) {
+        LIMIT.set(self.0);
+    }
 }
 
 /// The busy handler of every SQLite connection: waits for another connection's lock as
-/// `busy_timeout` would, for up to [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT), and notes when it gives
-/// up. SQLite does not always call it: a transaction that began by reading and then writes
+/// `busy_timeout` would, for up to the database's busy timeout (by default
+/// [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT)), and notes when it gives up. SQLite does not always call it: a transaction that began by reading and then writes
 /// while another connection is writing would deadlock if it waited, and is refused at once.
 /// The note tells the two apart, so that [`Error::Busy`] says it waited only when it did.
 pub(super) fn busy_wait(count: i32) -> bool {
@@ -95,14 +115,15 @@ pub(super) fn busy_wait(count: i32) -> bool {
         Some(delays) => delays.iter().sum(),
         None => DELAYS.iter().sum::<u64>() + 100 * (count - DELAYS.len()) as u64,
     };
-    let timeout = u64::try_from(super::BUSY_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
+    let limit = LIMIT.get();
+    let timeout = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
     let delay = DELAYS
         .get(count)
         .copied()
         .unwrap_or(100)
         .min(timeout.saturating_sub(waited));
     if delay == 0 {
-        GAVE_UP.set(Some(Instant::now()));
+        GAVE_UP.set(Some((Instant::now(), limit)));
         return false;
     }
     std::thread::sleep(Duration::from_millis(delay));
@@ -112,10 +133,11 @@ pub(super) fn busy_wait(count: i32) -> bool {
 /// Whether the busy error being classified on this thread comes after [`busy_wait`] gave up:
 /// it did just before SQLite returned the error (the note is taken, and a stale one from a
 /// statement whose error was never classified is too old to count).
-fn gave_up_waiting() -> bool {
+fn gave_up_waiting() -> Option<Duration> {
     GAVE_UP
         .take()
-        .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+        .filter(|(at, _)| at.elapsed() < Duration::from_secs(1))
+        .map(|(_, waited)| waited)
 }
 
 #[cfg(test)]
@@ -134,23 +156,23 @@ mod tests {
     fn busy_says_it_waited_only_after_the_handler_gave_up() {
         let refused = busy();
         assert!(
-            matches!(refused, Error::Busy { waited: false, .. }),
+            matches!(refused, Error::Busy { waited: None, .. }),
             "{refused:?}"
         );
-        assert!(!refused.to_string().contains("5 s"), "{refused}");
+        assert!(!refused.to_string().contains("stayed locked"), "{refused}");
         assert!(refused.to_string().contains("db::atomic"), "{refused}");
 
-        GAVE_UP.set(Some(Instant::now()));
+        GAVE_UP.set(Some((Instant::now(), Duration::from_millis(2500))));
         let waited = busy();
         assert!(
-            matches!(waited, Error::Busy { waited: true, .. }),
+            matches!(waited, Error::Busy { waited: Some(d), .. } if d == Duration::from_millis(2500)),
             "{waited:?}"
         );
         assert!(
-            waited.to_string().contains("stayed locked for 5 s"),
+            waited.to_string().contains("stayed locked for 2.5 s"),
             "{waited}"
         );
         // The note is used up by the error it explains.
-        assert!(matches!(busy(), Error::Busy { waited: false, .. }));
+        assert!(matches!(busy(), Error::Busy { waited: None, .. }));
     }
 }

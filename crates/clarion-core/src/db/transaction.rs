@@ -1312,6 +1312,10 @@ fn outermost_here<T>(
     begin: Begin,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
+    // The busy handler waits as long as this database says, on this thread, for the whole
+    // transaction (its statements all run here).
+    let _busy = (database.backend() == Backend::Sqlite)
+        .then(|| super::sqlite_error::BusyLimit::set(database.busy_timeout()));
     let held = match database.connection()? {
         Pooled::Sqlite(conn) => {
             if !conn.is_autocommit() {
