@@ -68,6 +68,16 @@ pub struct Visit {
     pub page: i64,
 }
 
+/// What the other thread writes while pages are read (not an `Item`: the other test's run-time
+/// receivers hear every `Item` save, on any database).
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "conc")]
+pub struct Entry {
+    pub id: Option<i64>,
+    pub n: i64,
+}
+
 /// A `post_init` receiver that writes, as one that keeps a read count or an audit trail does.
 #[receiver(post_init, sender = Page)]
 fn record_visit(instance: &Page, using: &str) -> clarion::Result<()> {
@@ -542,10 +552,9 @@ fn reads_whose_post_init_receivers_write_succeed_while_other_threads_write() {
             while reading.load(Ordering::SeqCst) {
                 // Holds the write lock a little while, as a transaction doing real work does.
                 db::atomic_using(alias, |_| {
-                    Item {
+                    Entry {
                         id: None,
-                        name: "writer".into(),
-                        seq: writes,
+                        n: writes,
                     }
                     .save_with(SaveOptions::new().using(alias))?;
                     thread::sleep(Duration::from_millis(1));
