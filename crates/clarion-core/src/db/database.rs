@@ -52,7 +52,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// **PostgreSQL** databases are served by a pool of up to [`POSTGRES_POOL_SIZE`] connections
 /// (`r2d2`), each checked with an empty query when it is taken from the pool, so a connection
 /// the server dropped is replaced instead of failing the next transaction. The URL takes the
-/// `postgres` crate's options (`?connect_timeout=5&application_name=web`); TLS is not supported.
+/// `postgres` crate's options (`?connect_timeout=5&application_name=web`), and, with the
+/// `postgres-tls` feature, libpq's `sslmode` and `sslrootcert` for TLS.
 /// See `docs/databases.md`.
 ///
 /// Pool sizes, timeouts and session options are set with [`Database::builder`], or in the URL's
@@ -122,7 +123,8 @@ impl Database {
         let target = parse_url(url)?;
         #[cfg(feature = "postgres")]
         if let Target::Postgres(config) = target {
-            return Ok(Database::postgres(alias, url, *config, settings));
+            let (config, tls) = *config;
+            return Database::postgres(alias, url, config, &tls, settings);
         }
         let memory = matches!(target, Target::Memory);
         if memory && settings.max_connections.is_some_and(|max| max != 1) {
@@ -186,10 +188,11 @@ impl Database {
         alias: String,
         url: &str,
         config: postgres::Config,
+        tls: &super::postgres::Tls,
         settings: super::options::Settings,
-    ) -> Database {
+    ) -> Result<Database> {
         let manager =
-            super::postgres::Manager::new(config, alias.clone(), settings.session.clone());
+            super::postgres::Manager::new(config, tls, alias.clone(), settings.session.clone())?;
         // No connection is opened here: a server that is down fails the first operation (with
         // the driver's reason, after the pool's timeout) rather than the program's start-up.
         let pool = settings
@@ -200,7 +203,7 @@ impl Database {
                     .connection_timeout(settings.acquire_timeout()),
             )
             .build_unchecked(manager);
-        Database {
+        Ok(Database {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 alias,
@@ -208,7 +211,7 @@ impl Database {
                 busy_timeout: settings.busy_timeout(),
                 pool: Pools::Postgres(pool),
             }),
-        }
+        })
     }
 
     /// How many connections its pool holds at most.
@@ -282,7 +285,7 @@ enum Target {
     Memory,
     File(String),
     #[cfg(feature = "postgres")]
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<(postgres::Config, super::postgres::Tls)>),
 }
 
 /// Sends [`connection_created`] for a connection a pool just opened.

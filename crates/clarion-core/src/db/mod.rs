@@ -31,6 +31,8 @@ mod observe;
 mod options;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres-tls")]
+mod postgres_tls;
 mod sqlite_error;
 mod sqlite_value;
 mod transaction;

@@ -166,23 +166,60 @@ pub(crate) fn may_change_schema(sql: &str) -> bool {
 /// The pool's connection manager: `r2d2_postgres`'s, plus a statement cache per connection and
 /// the [`connection_created`] signal.
 pub(crate) struct Manager {
-    inner: PostgresConnectionManager<NoTls>,
+    inner: Connector,
     alias: String,
     /// `(name, value)` of each session setting, set on every new connection.
     session: Vec<(String, String)>,
 }
 
+/// How the pool connects: in the clear, or with TLS.
+enum Connector {
+    Plain(PostgresConnectionManager<NoTls>),
+    #[cfg(feature = "postgres-tls")]
+    Tls(PostgresConnectionManager<tokio_postgres_rustls::MakeRustlsConnect>),
+}
+
+/// What the URL's `sslmode` asks of TLS, beyond the driver's own handling of `disable`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TlsMode {
+    /// `prefer`, `require`: encrypted, the certificate not checked (as libpq without a root
+    /// certificate).
+    Encrypt,
+    /// `verify-ca`: signed by a trusted authority.
+    VerifyCa,
+    /// `verify-full`: signed by a trusted authority, for this host.
+    VerifyFull,
+}
+
+/// The parts of a PostgreSQL URL clarion reads itself: `sslmode` and `sslrootcert`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tls {
+    mode: Option<TlsMode>,
+    root_cert: Option<String>,
+}
+
 impl Manager {
     pub(crate) fn new(
         config: postgres::Config,
+        tls: &Tls,
         alias: String,
         session: Vec<(String, String)>,
-    ) -> Self {
-        Manager {
-            inner: PostgresConnectionManager::new(config, NoTls),
+    ) -> Result<Self> {
+        let inner = match tls.mode {
+            None => Connector::Plain(PostgresConnectionManager::new(config, NoTls)),
+            #[cfg(feature = "postgres-tls")]
+            Some(mode) => Connector::Tls(PostgresConnectionManager::new(
+                config,
+                super::postgres_tls::connector(mode, tls.root_cert.as_deref())?,
+            )),
+            #[cfg(not(feature = "postgres-tls"))]
+            Some(_) => unreachable!("refused by `config` without the feature"),
+        };
+        Ok(Manager {
+            inner,
             alias,
             session,
-        }
+        })
     }
 }
 
@@ -192,7 +229,12 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgConn> {
         // Not `ConnectionLost`: there was no connection to lose.
-        let mut client = self.inner.connect().map_err(|error| Error::Database {
+        let connected = match &self.inner {
+            Connector::Plain(manager) => manager.connect(),
+            #[cfg(feature = "postgres-tls")]
+            Connector::Tls(manager) => manager.connect(),
+        };
+        let mut client = connected.map_err(|error| Error::Database {
             source: Box::new(ServerError(error)),
         })?;
         for (name, value) in &self.session {
@@ -216,13 +258,64 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Parses a `postgres://` or `postgresql://` URL.
-pub(crate) fn config(url: &str) -> Result<postgres::Config> {
-    url.parse::<postgres::Config>()
-        .map_err(|error| Error::DatabaseUrl {
-            url: url.to_owned(),
-            reason: leak_reason(error),
-        })
+/// Parses a `postgres://` or `postgresql://` URL: its `sslmode` (libpq's `disable`, `allow`,
+/// `prefer`, `require`, `verify-ca`, `verify-full`) and `sslrootcert` here, the rest by the
+/// driver.
+pub(crate) fn config(url: &str) -> Result<(postgres::Config, Tls)> {
+    use postgres::config::SslMode;
+    let invalid = |reason| Error::DatabaseUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut tls = Tls::default();
+    let mut ssl_mode = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=').unwrap_or((pair, "")) {
+            ("sslmode", mode) => {
+                let (driver, wanted) = match mode {
+                    "disable" => (SslMode::Disable, None),
+                    "allow" | "prefer" => (SslMode::Prefer, Some(TlsMode::Encrypt)),
+                    "require" => (SslMode::Require, Some(TlsMode::Encrypt)),
+                    "verify-ca" => (SslMode::Require, Some(TlsMode::VerifyCa)),
+                    "verify-full" => (SslMode::Require, Some(TlsMode::VerifyFull)),
+                    _ => {
+                        return Err(invalid(
+                            "`sslmode` is one of disable, allow, prefer, require, verify-ca, verify-full",
+                        ));
+                    }
+                };
+                ssl_mode = Some(driver);
+                tls.mode = wanted;
+            }
+            ("sslrootcert", path) => tls.root_cert = Some(path.to_owned()),
+            _ => rest.push(pair),
+        }
+    }
+    if tls.mode.is_some() && !cfg!(feature = "postgres-tls") {
+        return Err(invalid(
+            "TLS to PostgreSQL needs clarion's `postgres-tls` feature: `clarion = { version = \"…\", features = [\"postgres-tls\"] }`",
+        ));
+    }
+    if tls.root_cert.is_some() && !matches!(tls.mode, Some(TlsMode::VerifyCa | TlsMode::VerifyFull))
+    {
+        return Err(invalid(
+            "`sslrootcert` goes with `sslmode=verify-ca` or `sslmode=verify-full`",
+        ));
+    }
+    let driver_url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    let mut config = driver_url
+        .parse::<postgres::Config>()
+        .map_err(|error| invalid(leak_reason(error)))?;
+    if let Some(mode) = ssl_mode {
+        config.ssl_mode(mode);
+    }
+    Ok((config, tls))
 }
 
 /// `Error::DatabaseUrl` holds a `&'static str`; the driver's reasons are a handful of fixed
