@@ -647,48 +647,32 @@ impl Transaction {
             &dyn Fn(rusqlite::Error) -> Error,
         ) -> Result<T>,
     ) -> Result<T> {
-        self.observed(sql, rows, || self.with_static_here(sql, run))
-    }
-
-    /// [`with_static`](Transaction::with_static), unobserved.
-    #[inline(always)]
-    #[cfg_attr(
-        not(feature = "postgres"),
-        allow(clippy::infallible_destructuring_match)
-    )]
-    fn with_static_here<T>(
-        &self,
-        sql: &'static str,
-        run: impl FnOnce(
-            &rusqlite::Connection,
-            &mut rusqlite::Statement<'_>,
-            &dyn Fn(rusqlite::Error) -> Error,
-        ) -> Result<T>,
-    ) -> Result<T> {
-        let held = self.held()?;
-        let held = match &*held {
-            Held::Sqlite(held) => held,
-            #[cfg(feature = "postgres")]
-            Held::Postgres(_) => {
-                unreachable!("on PostgreSQL, `execute_static` and `query_static` run directly")
-            }
-        };
-        held.with_dependent(|conn, hot| {
-            // Only running (or preparing) a statement can end the transaction; binding cannot.
-            let failed = |error| self.failed(conn, error);
-            let key = sql.as_ptr() as usize;
-            let mut hot = hot.borrow_mut();
-            let mut picked = match hot.iter().position(|h| h.key == key) {
-                Some(at) if hot[at].statement.is_some() => {
-                    Picked::Held(hot[at].statement.as_mut().expect("checked just before"))
+        self.observed(sql, rows, || {
+            let held = self.held()?;
+            let held = match &*held {
+                Held::Sqlite(held) => held,
+                #[cfg(feature = "postgres")]
+                Held::Postgres(_) => {
+                    unreachable!("on PostgreSQL, `execute_static` and `query_static` run directly")
                 }
-                _ => first_uses(conn, &mut hot, sql, &failed)?,
             };
-            let statement = match &mut picked {
-                Picked::Held(statement) => statement,
-                Picked::Cached(statement) => &mut **statement,
-            };
-            run(conn, statement, &failed)
+            held.with_dependent(|conn, hot| {
+                // Only running (or preparing) a statement can end the transaction; binding cannot.
+                let failed = |error| self.failed(conn, error);
+                let key = sql.as_ptr() as usize;
+                let mut hot = hot.borrow_mut();
+                let mut picked = match hot.iter().position(|h| h.key == key) {
+                    Some(at) if hot[at].statement.is_some() => {
+                        Picked::Held(hot[at].statement.as_mut().expect("checked just before"))
+                    }
+                    _ => first_uses(conn, &mut hot, sql, &failed)?,
+                };
+                let statement = match &mut picked {
+                    Picked::Held(statement) => statement,
+                    Picked::Cached(statement) => &mut **statement,
+                };
+                run(conn, statement, &failed)
+            })
         })
     }
 
