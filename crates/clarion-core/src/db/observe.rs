@@ -18,10 +18,17 @@ pub(crate) fn statement<T>(
     rows: impl FnOnce(&T) -> Option<u64>,
     run: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    if !crate::testing::queries_active() && !traced() {
+    if !watched() {
         return run();
     }
     observed(alias, backend, sql, rows, run)
+}
+
+/// Whether anything watches statements: a capture of queries on some thread, or a `tracing`
+/// subscriber that wants statement spans.
+#[inline(always)]
+pub(crate) fn watched() -> bool {
+    crate::testing::queries_active() || traced()
 }
 
 #[cold]
