@@ -80,6 +80,8 @@ struct Inner {
     url: String,
     busy_timeout: Duration,
     pool: Pools,
+    /// The order in which this process's threads take SQLite's write lock.
+    writers: super::write_queue::WriteQueue,
 }
 
 enum Pools {
@@ -178,6 +180,7 @@ impl Database {
                 url: url.to_owned(),
                 busy_timeout: settings.busy_timeout(),
                 pool: Pools::Sqlite(pool),
+                writers: Default::default(),
             }),
         };
         Ok(database)
@@ -210,6 +213,7 @@ impl Database {
                 url: url.to_owned(),
                 busy_timeout: settings.busy_timeout(),
                 pool: Pools::Postgres(pool),
+                writers: Default::default(),
             }),
         })
     }
@@ -256,6 +260,16 @@ impl Database {
 
     pub(crate) fn id(&self) -> u64 {
         self.inner.id
+    }
+
+    /// Waits for this thread's turn to take SQLite's write lock (see [`super::write_queue`]),
+    /// up to the busy timeout, after which the database is busy as SQLite would say.
+    pub(super) fn write_turn(&self) -> Result<super::write_queue::Turn<'_>> {
+        let timeout = self.inner.busy_timeout;
+        self.inner
+            .writers
+            .enter(timeout)
+            .ok_or_else(|| super::sqlite_error::busy_after(timeout))
     }
 
     pub(crate) fn connection(&self) -> Result<Pooled> {

@@ -36,6 +36,7 @@ mod postgres_tls;
 mod sqlite_error;
 mod sqlite_value;
 mod transaction;
+mod write_queue;
 
 pub use backend::Backend;
 pub(crate) use backend::sqlite_placeholders;

@@ -130,6 +130,21 @@ pub(super) fn busy_wait(count: i32) -> bool {
     true
 }
 
+/// The error of a write whose turn in the process's queue (see
+/// [`WriteQueue`](super::write_queue::WriteQueue)) did not come within `timeout`: the one SQLite
+/// gives when its busy handler stops waiting for another connection.
+pub(super) fn busy_after(timeout: Duration) -> Error {
+    let error = rusqlite::Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_BUSY),
+        Some("database is locked".into()),
+    );
+    Error::Busy {
+        detail: "database is locked".into(),
+        waited: Some(timeout),
+        source: Box::new(error),
+    }
+}
+
 /// Whether the busy error being classified on this thread comes after [`busy_wait`] gave up:
 /// it did just before SQLite returned the error (the note is taken, and a stale one from a
 /// statement whose error was never classified is too old to count).

@@ -1221,7 +1221,8 @@ fn bind_other(
 ///
 /// The outermost transaction starts with `BEGIN IMMEDIATE`, taking SQLite's write lock at once
 /// (waiting up to [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT) for another writer), so it cannot fail
-/// halfway with "database is locked" when its first write comes.
+/// halfway with "database is locked" when its first write comes. The threads of one process
+/// take it in the order they asked.
 ///
 /// ```
 /// use clarion::db::{self, Database, params};
@@ -1339,6 +1340,12 @@ fn outermost_here<T>(
     // transaction (its statements all run here).
     let _busy = (database.backend() == Backend::Sqlite)
         .then(|| super::sqlite_error::BusyLimit::set(database.busy_timeout()));
+    // This process's writers take SQLite's write lock in turn, in the order they asked; the
+    // turn ends when the transaction has committed or rolled back, before its on-commit work.
+    let turn = match (database.backend(), begin) {
+        (Backend::Sqlite, Begin::Immediate) => Some(database.write_turn()?),
+        _ => None,
+    };
     let held = match database.connection()? {
         Pooled::Sqlite(conn) => {
             if !conn.is_autocommit() {
@@ -1418,6 +1425,7 @@ fn outermost_here<T>(
                 return Err(error);
             }
             drop(conn);
+            drop(turn);
             run_on_commit(state.on_commit.take())?;
             Ok(value)
         }
