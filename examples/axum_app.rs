@@ -4,8 +4,9 @@
 //! - `SignalLayer` sends `request_started`, `request_finished` and `got_request_exception`
 //!   around every request, and receivers print them;
 //! - a `request_finished` receiver records how long each request took (`GET /timings`);
-//! - `POST /notes` saves a `Note`, and a `post_save` receiver writes an `AuditEntry` in the same
-//!   transaction;
+//! - `POST /notes` saves a `Note` with `asave().await`, and a `post_save` receiver writes an
+//!   `AuditEntry` in the same transaction; `GET /notes` reads both tables in one `aatomic` block
+//!   (the awaitable API of the `tokio` feature, docs/async.md: no handler blocks a worker);
 //! - `GET /panic` panics: a `got_request_exception` receiver reports it and the client gets a
 //!   500.
 //!
@@ -25,7 +26,7 @@ use clarion::prelude::*;
 use serde_json::{Value, json};
 
 /// A note, saved by `POST /notes`.
-#[derive(Model, Debug)]
+#[derive(Model, Debug, Clone)]
 pub(crate) struct Note {
     /// Assigned by the database.
     pub(crate) id: Option<i64>,
@@ -35,7 +36,7 @@ pub(crate) struct Note {
 }
 
 /// Written by [`audit_new_note`] for each note created.
-#[derive(Model, Debug)]
+#[derive(Model, Debug, Clone)]
 pub(crate) struct AuditEntry {
     /// Assigned by the database.
     pub(crate) id: Option<i64>,
@@ -115,9 +116,9 @@ fn report_exception(method: &Method, uri: &Uri, exception: Exception) {
 }
 
 /// Opens the database at `url` as the default one and creates the tables.
-pub(crate) fn set_up_database(url: &str) -> clarion::Result<()> {
+pub(crate) async fn set_up_database(url: &str) -> clarion::Result<()> {
     db::register(Database::open(url)?);
-    clarion::migrate()?;
+    clarion::amigrate().await?;
     Ok(())
 }
 
@@ -137,6 +138,8 @@ fn failure(status: StatusCode, error: impl std::fmt::Display) -> Reply {
 }
 
 /// `POST /notes` with `{"text": "…"}`: saves a note (the `post_save` receiver audits it).
+/// `asave` runs the save on tokio's blocking threads: the server's workers never wait for the
+/// database.
 async fn create_note(Json(body): Json<Value>) -> Reply {
     let Some(text) = body.get("text").and_then(Value::as_str).map(str::to_owned) else {
         return failure(
@@ -144,15 +147,9 @@ async fn create_note(Json(body): Json<Value>) -> Reply {
             "expected {\"text\": \"…\"}",
         );
     };
-    // SQLite is synchronous: save on the blocking pool, not on the server's threads.
-    let saved = tokio::task::spawn_blocking(move || {
-        let mut note = Note { id: None, text };
-        note.save().map(|()| note)
-    })
-    .await
-    .expect("the save does not panic");
-    match saved {
-        Ok(note) => (
+    let mut note = Note { id: None, text };
+    match note.asave().await {
+        Ok(()) => (
             StatusCode::CREATED,
             Json(json!({ "id": note.id, "text": note.text })),
         ),
@@ -164,25 +161,27 @@ async fn create_note(Json(body): Json<Value>) -> Reply {
     }
 }
 
-/// `GET /notes`: every note and every audit entry.
+/// `GET /notes`: every note and every audit entry, read in one transaction (`aatomic`): the
+/// two lists agree even while other requests write.
 async fn list_notes() -> Reply {
-    let listed = tokio::task::spawn_blocking(|| -> clarion::Result<Value> {
+    let listed = db::aatomic(|_| async {
         let notes: Vec<Value> = Note::objects()
             .order_by(Note::ID.asc())
-            .all()?
+            .aall()
+            .await?
             .into_iter()
             .map(|note| json!({ "id": note.id, "text": note.text }))
             .collect();
         let audit: Vec<String> = AuditEntry::objects()
             .order_by(AuditEntry::ID.asc())
-            .all()?
+            .aall()
+            .await?
             .into_iter()
             .map(|entry| entry.message)
             .collect();
         Ok(json!({ "notes": notes, "audit": audit }))
     })
-    .await
-    .expect("the query does not panic");
+    .await;
     match listed {
         Ok(listed) => (StatusCode::OK, Json(listed)),
         Err(error) => failure(StatusCode::INTERNAL_SERVER_ERROR, error),
@@ -218,7 +217,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let self_test = std::env::args().any(|arg| arg == "--self-test");
     let path = std::env::temp_dir().join("clarion-axum-app.db");
     let _ = std::fs::remove_file(&path);
-    set_up_database(&format!("sqlite://{}", path.display()))?;
+    set_up_database(&format!("sqlite://{}", path.display())).await?;
 
     let addr = if self_test {
         "127.0.0.1:0".to_owned()

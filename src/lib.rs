@@ -67,6 +67,13 @@ pub use clarion_core::{
     migrate, migrate_using, query, receivers, signal, signals, testing,
 };
 
+/// clarion from async code: the awaitable API (`asave`, `aget`, `aatomic`, …) and how it runs.
+/// Needs the `tokio` feature; see `docs/async.md`.
+#[cfg(feature = "tokio")]
+pub use clarion_core::asynchronous;
+#[cfg(feature = "tokio")]
+pub use clarion_core::{amigrate, amigrate_using};
+
 /// Request signals for tower services (axum, tonic, hyper): `request_started`,
 /// `request_finished`, `got_request_exception` and the [`SignalLayer`](http::SignalLayer) that
 /// sends them (Django's `django.core.signals`). Needs the `tower` feature.
@@ -353,6 +360,8 @@ pub use clarion_macros::SignalArgs;
 
 /// One import for everything a user of signals needs: `use clarion::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "tokio")]
+    pub use crate::asynchronous::AsyncModel;
     #[cfg(feature = "tower")]
     pub use crate::http::{got_request_exception, request_finished, request_started};
     pub use crate::models::signals::{
@@ -403,6 +412,11 @@ struct HttpGuideDoctests;
 #[cfg(all(doctest, feature = "tracing"))]
 #[doc = include_str!("../docs/observability.md")]
 struct ObservabilityGuideDoctests;
+
+// And those of the async guide, which need the `tokio` feature (on for the tests).
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../docs/async.md")]
+struct AsyncGuideDoctests;
 
 /// Not public API: what the macros expand to. Names here may change in any release.
 #[doc(hidden)]

@@ -35,7 +35,7 @@ async fn timings(count: usize) -> Vec<Timing> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_axum_example_saves_audits_and_times_requests_over_a_socket() {
-    axum_app::set_up_database("sqlite::memory:").unwrap();
+    axum_app::set_up_database("sqlite::memory:").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, axum_app::app()).await.unwrap() });

@@ -201,12 +201,41 @@ pub enum Error {
     #[error(
         "`{alias}` is a PostgreSQL database, and clarion's blocking API cannot reach it from a \
          thread that drives a single-threaded tokio runtime (`current_thread`, or a `LocalSet`); \
-         run the call inside `tokio::task::spawn_blocking`, or use the multi-threaded runtime"
+         use the awaitable API (`asave`, `aget`, `aatomic`, … with the `tokio` feature), run the \
+         call inside `tokio::task::spawn_blocking`, or use the multi-threaded runtime"
     )]
     BlockingInAsync {
         /// The alias of the database.
         alias: String,
     },
+    /// A synchronous call (`save()`, `get()`, `atomic`, …) was made by a task inside one of its
+    /// [`aatomic`](crate::db::aatomic) blocks. It would have run outside the block's
+    /// transaction, on the runtime's thread (and on SQLite waited for the lock the block holds):
+    /// nothing was run. Call its awaitable form instead, or run it inside the transaction with
+    /// [`AsyncTransaction::run`](crate::db::AsyncTransaction::run).
+    #[error(
+        "a synchronous database call was made inside an `aatomic` block on `{alias}`, where it \
+         would run outside the block's transaction; await its awaitable form (`asave`, `aget`, \
+         `aatomic`, …) or run it with `tx.run(|tx| …)`"
+    )]
+    SyncInAsyncTransaction {
+        /// The alias of the database the synchronous call was for.
+        alias: String,
+    },
+    /// An awaitable call was made outside a tokio runtime: clarion's async API runs its work on
+    /// the runtime's blocking threads.
+    #[error(
+        "clarion's awaitable API needs a tokio runtime (`#[tokio::main]`, `#[tokio::test]`), \
+         and none is running on this thread"
+    )]
+    NoAsyncRuntime,
+    /// The future that was waiting for this work was dropped (a timeout, a `select!`), or the
+    /// runtime shut down: the work was rolled back, or never began. Nobody is waiting for this
+    /// error; it ends the work and shows in traces.
+    #[error(
+        "the work was cancelled: the future waiting for it was dropped, and it was rolled back"
+    )]
+    Cancelled,
     /// The connection to the database server was lost (the server closed it, restarted, or an
     /// administrator terminated the session). The transaction it carried was not committed; the
     /// pool replaces the connection, so the next operation gets a fresh one.

@@ -2,6 +2,8 @@
 //! receiver registry. Use it through the `clarion` crate, which re-exports everything here.
 
 mod args;
+#[cfg(feature = "tokio")]
+pub mod asynchronous;
 mod cache;
 pub mod db;
 mod error;
@@ -18,6 +20,8 @@ mod signal;
 pub mod testing;
 mod value;
 
+#[cfg(feature = "tokio")]
+pub use asynchronous::{amigrate, amigrate_using};
 pub use error::{ConstraintKind, Error, Result};
 pub use migrate::{Migrated, migrate, migrate_using};
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};

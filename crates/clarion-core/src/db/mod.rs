@@ -38,6 +38,8 @@ mod sqlite_value;
 mod transaction;
 mod write_queue;
 
+#[cfg(feature = "tokio")]
+pub use crate::asynchronous::{AsyncTransaction, aatomic, aatomic_using};
 pub use backend::Backend;
 pub(crate) use backend::sqlite_placeholders;
 pub use connection::{Connection, ConnectionCreated, connection_created};

@@ -1314,6 +1314,14 @@ fn outermost<T>(
     begin: Begin,
     f: impl FnOnce(&Transaction) -> Result<T>,
 ) -> Result<T> {
+    // A task inside an `aatomic` block reaches its transaction only through the awaitable
+    // calls; this one would run beside it, on the runtime's thread.
+    #[cfg(feature = "tokio")]
+    if crate::asynchronous::in_async_transaction() {
+        return Err(Error::SyncInAsyncTransaction {
+            alias: database.alias().to_owned(),
+        });
+    }
     let span = observe::TransactionSpan::begin(database.alias(), database.backend(), 1);
     #[cfg(feature = "postgres")]
     let outcome = if database.backend() == Backend::Postgres {
@@ -1418,6 +1426,12 @@ fn outermost_here<T>(
             Err(Error::TransactionClosed {
                 alias: state.alias.clone(),
             })
+        }
+        // The future waiting for this work was dropped: nobody will learn that it committed.
+        #[cfg(feature = "tokio")]
+        Ok(Ok(_)) if crate::asynchronous::cancelled() => {
+            rollback();
+            Err(Error::Cancelled)
         }
         Ok(Ok(value)) => {
             if let Err(error) = conn.batch("COMMIT") {

@@ -107,6 +107,49 @@ impl<'a> SaveOptions<'a> {
     }
 }
 
+/// [`SaveOptions`] that own what they name, to be sent to the thread that saves.
+#[cfg(feature = "tokio")]
+pub(crate) struct OwnedSaveOptions {
+    update_fields: Option<Vec<String>>,
+    force_insert: bool,
+    force_update: bool,
+    using: Option<String>,
+    raw: bool,
+}
+
+#[cfg(feature = "tokio")]
+impl SaveOptions<'_> {
+    pub(crate) fn to_owned_options(self) -> OwnedSaveOptions {
+        OwnedSaveOptions {
+            update_fields: self
+                .update_fields
+                .map(|fields| fields.iter().map(|&field| field.to_owned()).collect()),
+            force_insert: self.force_insert,
+            force_update: self.force_update,
+            using: self.using.map(str::to_owned),
+            raw: self.raw,
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl OwnedSaveOptions {
+    /// Calls `f` with these options, borrowed.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(SaveOptions<'_>) -> R) -> R {
+        let fields: Option<Vec<&str>> = self
+            .update_fields
+            .as_ref()
+            .map(|fields| fields.iter().map(String::as_str).collect());
+        f(SaveOptions {
+            update_fields: fields.as_deref(),
+            force_insert: self.force_insert,
+            force_update: self.force_update,
+            using: self.using.as_deref(),
+            raw: self.raw,
+        })
+    }
+}
+
 /// What a delete removed (Django's `(total, {label: count})`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
