@@ -255,8 +255,11 @@ pub use clarion_macros::Model;
 /// signal! { pub static PING: Signal<Ping>; }
 ///
 /// #[receiver(PING)]
-/// async fn not_yet(n: u32) {} // error: a receiver cannot be an `async fn` yet
+/// unsafe fn unsafe_receiver(n: u32) {} // error: a receiver cannot be an `unsafe fn`
 /// ```
+///
+/// With the `tokio` feature a receiver may be an `async fn`, awaited where the signal is sent
+/// (see `docs/async.md`).
 pub use clarion_macros::receiver;
 
 /// Makes a unit struct a proxy model of another model (Django's `class Meta: proxy = True`): the

@@ -14,6 +14,6 @@ signal! {
 struct User;
 
 #[receiver(SAVED, sendr = User, priority = "high", dispatch_uid = 7)]
-async fn on_saved<T>(size: u32, (a, b): (u32, u32)) {}
+unsafe fn on_saved<T>(size: u32, (a, b): (u32, u32)) {}
 
 fn main() {}

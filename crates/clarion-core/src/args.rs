@@ -138,3 +138,30 @@ where
 pub fn not_applicable<O>() -> Result<O, Box<crate::Error>> {
     Err(Box::new(crate::Error::NotApplicable))
 }
+
+/// What a receiver's wrapper returns when its `async fn` could not be awaited.
+#[cold]
+pub fn receiver_failed<O>(error: crate::Error) -> Result<O, Box<crate::Error>> {
+    Err(Box::new(error))
+}
+
+/// Without the `tokio` feature nothing can await an `async fn` receiver: its wrapper's call to
+/// [`await_receiver`] asks for this trait, which nothing implements, and rustc says why.
+#[cfg(not(feature = "tokio"))]
+#[diagnostic::on_unimplemented(
+    message = "an `async fn` receiver needs clarion's `tokio` feature",
+    label = "this receiver is an `async fn`",
+    note = "enable it in Cargo.toml: `clarion = {{ version = \"…\", features = [\"tokio\"] }}`, \
+            or make the receiver a plain `fn`"
+)]
+pub trait AsyncReceiverNeedsTokio {}
+
+/// Without the `tokio` feature: refused at compile time (see [`AsyncReceiverNeedsTokio`]).
+#[cfg(not(feature = "tokio"))]
+pub fn await_receiver<F>(future: F) -> crate::Result<F::Output>
+where
+    F: std::future::Future + AsyncReceiverNeedsTokio,
+{
+    drop(future);
+    unreachable!("no future implements `AsyncReceiverNeedsTokio`")
+}

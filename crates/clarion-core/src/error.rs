@@ -229,6 +229,17 @@ pub enum Error {
          and none is running on this thread"
     )]
     NoAsyncRuntime,
+    /// An `async fn` receiver could not be awaited where the signal was sent: on the thread of a
+    /// single-threaded tokio runtime (`#[tokio::test]`'s default) nothing may block, and inside
+    /// another async receiver's await the runtime cannot be entered again. The receiver did not
+    /// run. Use the awaitable form of the call (`asave`, `adelete`, …), which sends signals on a
+    /// blocking thread, or a multi-threaded runtime.
+    #[error(
+        "an `async fn` receiver cannot be awaited on this thread (it drives a single-threaded \
+         tokio runtime, or already awaits another async receiver); call the awaitable form \
+         (`asave`, `adelete`, …), which runs receivers on a blocking thread"
+    )]
+    AsyncReceiverBlocked,
     /// The future that was waiting for this work was dropped (a timeout, a `select!`), or the
     /// runtime shut down: the work was rolled back, or never began. Nobody is waiting for this
     /// error; it ends the work and shows in traces.

@@ -61,7 +61,13 @@ macro_rules! signal {
 /// Not public API: what `clarion`'s macros expand to.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{ArgMut, ArgRef, ArgValue, not_applicable, receiver_result};
+    pub use crate::args::{
+        ArgMut, ArgRef, ArgValue, not_applicable, receiver_failed, receiver_result,
+    };
+    #[cfg(not(feature = "tokio"))]
+    pub use crate::args::{AsyncReceiverNeedsTokio, await_receiver};
+    #[cfg(feature = "tokio")]
+    pub use crate::asynchronous::await_receiver;
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
         FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,

@@ -23,10 +23,13 @@
 //! See `docs/async.md` for the guide.
 
 mod model;
+mod receiver;
 mod run;
 mod transaction;
 
 pub use model::AsyncModel;
+#[doc(hidden)]
+pub use receiver::await_receiver;
 pub use transaction::{AsyncTransaction, aatomic, aatomic_using};
 
 pub(crate) use run::{cancelled, in_async_transaction, run};

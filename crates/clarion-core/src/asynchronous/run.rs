@@ -92,6 +92,12 @@ where
     if let Ok(worker) = CURRENT.try_with(Worker::clone) {
         return worker.call(move |_| job()).await;
     }
+    // Inside an async receiver, awaited on the thread whose save sent the signal: the call
+    // joins that save's transaction, as a synchronous call there would (on another thread it
+    // would wait for the save's own lock). The thread is off the runtime's workers already.
+    if crate::db::in_transaction_here() {
+        return job();
+    }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoAsyncRuntime)?;
     let flag = Arc::new(AtomicBool::new(false));
     let cancel = CancelOnDrop(Some(Arc::clone(&flag)));
@@ -115,6 +121,14 @@ where
 impl Worker {
     /// Starts the thread of a task's outermost `aatomic` block.
     pub(super) fn spawn(alias: &str) -> Result<Worker> {
+        if crate::db::in_transaction_here() {
+            // An async receiver's block: its own thread would wait for the save's lock.
+            return Err(Error::msg(
+                "`aatomic` cannot open a transaction inside an async receiver of a save, whose \
+                 transaction is open on this thread: the receiver's awaitable calls already run \
+                 inside it; use them directly, or the receiver's `tx`",
+            ));
+        }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoAsyncRuntime)?;
         let (sender, mut receiver) = mpsc::unbounded_channel();
         runtime.spawn_blocking(move || serve_outermost(&mut receiver));

@@ -48,6 +48,8 @@ pub use database::{
     BUSY_TIMEOUT, DEFAULT_ALIAS, Database, DatabaseBuilder, POSTGRES_POOL_SIZE, database, default,
     register, registered_aliases,
 };
+#[cfg(feature = "tokio")]
+pub(crate) use transaction::in_transaction_here;
 pub(crate) use transaction::{Binder, read_using};
 pub use transaction::{Transaction, atomic, atomic_using, current_transaction};
 

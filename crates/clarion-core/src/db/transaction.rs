@@ -1272,6 +1272,12 @@ pub(crate) fn read_using<T>(alias: &str, f: impl FnOnce(&Transaction) -> Result<
     outermost(&database, Begin::Deferred, f)
 }
 
+/// Whether this thread has a transaction open, on any database.
+#[cfg(feature = "tokio")]
+pub(crate) fn in_transaction_here() -> bool {
+    OPEN.with_borrow(|open| !open.is_empty())
+}
+
 /// How the outermost transaction starts.
 #[derive(Clone, Copy)]
 enum Begin {

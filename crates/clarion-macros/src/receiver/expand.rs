@@ -195,6 +195,25 @@ fn returned(item: &ItemFn, signal_ref: &TokenStream, call: TokenStream) -> Token
         ReturnType::Default => (item.sig.ident.span(), item.sig.ident.span()),
     };
     let value = Ident::new("__clarion_returned", first);
+    // An `async fn` is awaited where the signal is sent; when it cannot be, the error is the
+    // receiver's.
+    let call = match item.sig.asyncness {
+        Some(asyncness) => {
+            let private = paths::private();
+            let awaited = Ident::new("__clarion_awaited", Span::mixed_site());
+            let failure = Ident::new("__clarion_failure", Span::mixed_site());
+            let await_receiver = quote_spanned!(asyncness.span=> #private::await_receiver);
+            quote! {
+                match #await_receiver(#call) {
+                    ::core::result::Result::Ok(#awaited) => #awaited,
+                    ::core::result::Result::Err(#failure) => {
+                        return #private::receiver_failed(#failure);
+                    }
+                }
+            }
+        }
+        None => call,
+    };
     // `value.0` spans the whole return type.
     let dot_zero = quote_spanned!(last=> .0);
     let private = paths::private_at(first);

@@ -50,14 +50,7 @@ fn check_on_commit(cx: &Ctxt, attr: &ReceiverAttr, commit: &syn::Ident, receiver
 
 fn check_signature(cx: &Ctxt, item: &ItemFn) {
     let sig = &item.sig;
-    // Receivers are called synchronously inside `send`; an `async fn` would only build a future.
-    if let Some(asyncness) = &sig.asyncness {
-        cx.error_spanned_by(
-            asyncness,
-            "a receiver cannot be an `async fn` yet: signals call receivers synchronously; \
-             make it a plain `fn` (and hand async work to your runtime from inside it)",
-        );
-    }
+    // An `async fn` is awaited where the signal is sent (`__private::await_receiver`).
     // Generated code calls the receiver from safe code and cannot uphold unknown safety rules.
     if let Some(unsafety) = &sig.unsafety {
         cx.error_spanned_by(

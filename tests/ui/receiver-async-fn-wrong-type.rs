@@ -1,3 +1,5 @@
+// An `async fn` receiver is checked as a plain one: a parameter of the wrong type is one error,
+// at the type.
 #![allow(unused_variables)]
 
 use clarion::prelude::*;
@@ -14,6 +16,6 @@ signal! {
 struct User;
 
 #[receiver(SAVED, sender = User)]
-async fn on_saved(size: u32) {}
+async fn on_saved(size: String) {}
 
 fn main() {}
