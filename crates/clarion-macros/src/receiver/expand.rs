@@ -202,7 +202,9 @@ fn returned(item: &ItemFn, signal_ref: &TokenStream, call: TokenStream) -> Token
             let private = paths::private();
             let awaited = Ident::new("__clarion_awaited", Span::mixed_site());
             let failure = Ident::new("__clarion_failure", Span::mixed_site());
-            let await_receiver = quote_spanned!(asyncness.span=> #private::await_receiver);
+            // Without the `tokio` feature, rustc's one error says so, marking `async`.
+            let at_async = paths::private_at(asyncness.span);
+            let await_receiver = quote_spanned!(asyncness.span=> #at_async::await_receiver);
             quote! {
                 match #await_receiver(#call) {
                     ::core::result::Result::Ok(#awaited) => #awaited,
