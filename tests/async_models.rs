@@ -21,11 +21,30 @@ mod backend;
 
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(app_label = "asyncm")]
+#[model(app_label = "asyncm", many_to_many(tags = Tag))]
 pub struct Note {
     pub id: Option<i64>,
     pub title: String,
     pub slug: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(app_label = "asyncm")]
+pub struct Tag {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+static M2M: Mutex<Vec<(String, M2mAction, usize)>> = Mutex::new(Vec::new());
+
+#[receiver(m2m_changed, sender = NoteTags)]
+fn record_tags(instance: &Note, action: M2mAction, pk_set: &Option<PkSet>, using: &str) {
+    M2M.lock().unwrap().push((
+        format!("{using}:{}", instance.title),
+        action,
+        pk_set.as_ref().map_or(0, |set| set.len()),
+    ));
 }
 
 /// One row per `post_save` of a `Note`, written by the receiver inside the save's transaction.
@@ -578,4 +597,73 @@ fn without_a_runtime_an_awaitable_call_says_it_needs_one() {
         "{}",
         Error::NoAsyncRuntime
     );
+}
+
+#[test]
+fn awaitable_many_to_many_changes_and_fixtures_send_their_signals() {
+    let using = database("async_m2m");
+    runtime().block_on(async move {
+        let opts = SaveOptions::new().using(using);
+        let mut post = note("Tagged");
+        post.asave_with(opts).await.unwrap();
+        let mut tags = Vec::new();
+        for name in ["rust", "async", "django"] {
+            let mut tag = Tag {
+                id: None,
+                name: name.into(),
+            };
+            tag.asave_with(opts).await.unwrap();
+            tags.push(tag);
+        }
+        post.tags().using(using).aadd(&tags[..2]).await.unwrap();
+        assert_eq!(post.tags().using(using).akeys().await.unwrap().len(), 2);
+        post.tags().using(using).aremove(&tags[..1]).await.unwrap();
+        post.tags()
+            .using(using)
+            .aset_keys(tags.iter().map(|t| t.id.unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(post.tags().using(using).akeys().await.unwrap().len(), 3);
+        post.tags().using(using).aclear().await.unwrap();
+        assert!(post.tags().using(using).akeys().await.unwrap().is_empty());
+        let heard: Vec<(M2mAction, usize)> = M2M
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(who, _, _)| who == &format!("{using}:Tagged"))
+            .map(|(_, action, n)| (*action, *n))
+            .collect();
+        assert_eq!(
+            heard,
+            [
+                (M2mAction::PreAdd, 2),
+                (M2mAction::PostAdd, 2),
+                (M2mAction::PreRemove, 1),
+                (M2mAction::PostRemove, 1),
+                // `set` adds the two not related yet (the first tag again, and the third).
+                (M2mAction::PreAdd, 2),
+                (M2mAction::PostAdd, 2),
+                (M2mAction::PreClear, 0),
+                (M2mAction::PostClear, 0),
+            ]
+        );
+        // An unsaved instance is refused, as by the synchronous manager.
+        let mut unsaved = note("Unsaved");
+        let error = unsaved.tags().using(using).aadd(&tags).await.unwrap_err();
+        assert!(matches!(error, Error::Unsaved { .. }), "{error:?}");
+
+        // Fixtures: dumped and loaded again, awaitably.
+        let dumped = clarion::fixtures::adump_using(&["asyncm.tag"], using)
+            .await
+            .unwrap();
+        Tag::objects().using(using).adelete().await.unwrap();
+        let loaded = clarion::fixtures::aload_using(&dumped, using)
+            .await
+            .unwrap();
+        assert_eq!(loaded.count, 3);
+        assert_eq!(Tag::objects().using(using).acount().await.unwrap(), 3);
+        let malformed = clarion::fixtures::aload_using("[{\"model\": 3}]", using).await;
+        assert!(malformed.is_err());
+        assert_eq!(Tag::objects().using(using).acount().await.unwrap(), 3);
+    });
 }

@@ -75,6 +75,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+#[cfg(feature = "tokio")]
+pub use crate::asynchronous::fixtures::{
+    adump, adump_using, aload, aload_file, aload_file_using, aload_using,
+};
+
 use serde::de::{SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserializer as _, Serialize, Serializer};

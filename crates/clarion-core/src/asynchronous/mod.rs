@@ -22,6 +22,7 @@
 //!
 //! See `docs/async.md` for the guide.
 
+pub(crate) mod fixtures;
 mod model;
 mod receiver;
 mod run;

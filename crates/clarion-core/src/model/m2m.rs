@@ -507,6 +507,114 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
     }
 }
 
+/// The awaitable forms of the manager's changes (the `tokio` feature; Django's `aadd`,
+/// `aremove`, `aset`, `aclear`): each runs its synchronous counterpart off the runtime's workers,
+/// with the same signals, and copies the instance back as [`AsyncModel`](crate::asynchronous::AsyncModel)'s
+/// methods do (hence `I: Clone`).
+#[cfg(feature = "tokio")]
+impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
+    /// As [`add`](ManyRelated::add), awaitable.
+    pub fn aadd<'o>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'o O>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = keys_of(objects);
+        self.off_thread(move |relation| relation.add(keys?, false))
+    }
+
+    /// As [`add_keys`](ManyRelated::add_keys), awaitable.
+    pub fn aadd_keys(
+        &mut self,
+        keys: impl IntoIterator<Item = O::Key>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = values(keys);
+        self.off_thread(move |relation| relation.add(keys, false))
+    }
+
+    /// As [`remove`](ManyRelated::remove), awaitable.
+    pub fn aremove<'o>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'o O>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = keys_of(objects);
+        self.off_thread(move |relation| relation.remove(keys?, false))
+    }
+
+    /// As [`remove_keys`](ManyRelated::remove_keys), awaitable.
+    pub fn aremove_keys(
+        &mut self,
+        keys: impl IntoIterator<Item = O::Key>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = values(keys);
+        self.off_thread(move |relation| relation.remove(keys, false))
+    }
+
+    /// As [`clear`](ManyRelated::clear), awaitable.
+    pub fn aclear(&mut self) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        self.off_thread(|relation| relation.clear(false))
+    }
+
+    /// As [`set`](ManyRelated::set), awaitable.
+    pub fn aset<'o>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'o O>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = keys_of(objects);
+        self.off_thread(move |relation| relation.set(keys?, false))
+    }
+
+    /// As [`set_keys`](ManyRelated::set_keys), awaitable.
+    pub fn aset_keys(
+        &mut self,
+        keys: impl IntoIterator<Item = O::Key>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
+        let keys = values(keys);
+        self.off_thread(move |relation| relation.set(keys, false))
+    }
+
+    /// As [`keys`](ManyRelated::keys), awaitable.
+    pub fn akeys(&mut self) -> impl std::future::Future<Output = Result<Vec<Value>>> + Send + '_ {
+        self.off_thread(|relation| {
+            let using = relation.using;
+            db::read_using(using, |tx| relation.related(tx))
+        })
+    }
+
+    /// Runs `f` on this side of the relation with a copy of the instance, off the runtime's
+    /// workers, and copies the instance back (receivers of `m2m_changed` may change it).
+    fn off_thread<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut Relation<'_>) -> Result<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T>> + Send + '_ {
+        let Relation {
+            meta,
+            ref mut instance,
+            reverse,
+            using,
+        } = self.relation;
+        let instance: &mut I = instance
+            .downcast_mut::<I>()
+            .expect("a manager's instance is of its model");
+        let copy = instance.clone();
+        let using = using.to_owned();
+        async move {
+            let (copy, outcome) = crate::asynchronous::run(move || {
+                let mut copy = copy;
+                let outcome = f(&mut Relation {
+                    meta,
+                    instance: &mut copy,
+                    reverse,
+                    using: &using,
+                });
+                Ok((copy, outcome))
+            })
+            .await?;
+            *instance = copy;
+            outcome
+        }
+    }
+}
+
 fn keys_of<'o, O: Model>(objects: impl IntoIterator<Item = &'o O>) -> Result<Vec<Value>> {
     objects
         .into_iter()
