@@ -667,3 +667,67 @@ fn awaitable_many_to_many_changes_and_fixtures_send_their_signals() {
         assert_eq!(Tag::objects().using(using).acount().await.unwrap(), 3);
     });
 }
+
+#[test]
+fn test_aids_see_what_the_awaited_calls_send_and_run_and_not_what_spawned_tasks_do() {
+    use clarion::models::signals::{PostSave, post_save};
+    use clarion::testing;
+
+    let using = database("async_aids");
+    runtime().block_on(async move {
+        let saves = testing::capture(&post_save, |_, args: &PostSave<'_>| {
+            (args.instance.meta().label, args.created)
+        });
+        let queries = testing::capture_queries();
+        note("Captured")
+            .asave_with(SaveOptions::new().using(using))
+            .await
+            .unwrap();
+        // The note's post_save (recorded as it is sent), then its receiver's audit row's, on
+        // the blocking thread.
+        assert_eq!(
+            saves.take(),
+            [("asyncm.note", true), ("asyncm.audit", true)]
+        );
+        let inserts = queries
+            .take()
+            .into_iter()
+            .filter(|q| q.sql.starts_with("INSERT"))
+            .count();
+        assert_eq!(inserts, 2);
+
+        // Inside an aatomic block too, on the block's thread.
+        db::aatomic_using(using, |_| async move {
+            note("In a block")
+                .asave_with(SaveOptions::new().using(using))
+                .await
+        })
+        .await
+        .unwrap();
+        assert_eq!(saves.len(), 2);
+        saves.take();
+
+        // Muting reaches the awaited work: no audit row is written.
+        {
+            let _quiet =
+                testing::mute_receiver_named(&post_save, &format!("{}::audit", module_path!()));
+            note("Muted")
+                .asave_with(SaveOptions::new().using(using))
+                .await
+                .unwrap();
+        }
+        assert_eq!(saves.take(), [("asyncm.note", true)]);
+
+        // A spawned task is not in the test's scope.
+        tokio::spawn(async move {
+            note("Elsewhere")
+                .asave_with(SaveOptions::new().using(using))
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(saves.is_empty());
+        assert_eq!(counts(using).await, (4, 3));
+    });
+}

@@ -2,8 +2,11 @@
 //! within a scope.
 //!
 //! Every aid is scoped to the **current thread** and to the guard it returns, so tests running
-//! in parallel threads never see each other's captures or mutes. While no aid is active anywhere,
-//! `send` pays one relaxed atomic load for them.
+//! in parallel threads never see each other's captures or mutes. The work that thread awaits
+//! through clarion's awaitable API (feature `tokio`: `asave`, `aatomic`, …), which runs on other
+//! threads, is in the scope too: an async test captures and mutes what its own awaited calls
+//! send, and not what tasks it spawned do. While no aid is active anywhere, `send` pays one
+//! relaxed atomic load for them.
 //!
 //! ```
 //! use clarion::prelude::*;
@@ -23,9 +26,8 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::marker::PhantomData;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::receiver::{ReceiverId, ReceiverInfo};
 use crate::sender::Sender;
@@ -39,10 +41,12 @@ pub(crate) fn active() -> bool {
     ACTIVE.load(Ordering::Relaxed) != 0
 }
 
-type TapFn<A> = Box<dyn for<'a, 'b> Fn(Sender, &'b <A as SignalArgs>::Args<'a>)>;
+type TapFn<A> =
+    Box<dyn for<'a, 'b> Fn(Sender, &'b <A as SignalArgs>::Args<'a>) + Send + Sync + 'static>;
 
+#[derive(Clone)]
 enum Aid {
-    Tap(Box<dyn Any>),
+    Tap(Arc<dyn Any + Send + Sync>),
     MuteSignal,
     MuteReceiver(ReceiverId),
     MuteNamed(String),
@@ -50,37 +54,95 @@ enum Aid {
 
 struct Registered {
     key: u64,
-    signal: *const (),
+    /// The signal's address.
+    signal: usize,
     aid: Aid,
 }
 
-thread_local! {
-    static AIDS: RefCell<Vec<Registered>> = const { RefCell::new(Vec::new()) };
+/// The aids of one thread, shared with the threads that run the work it awaits.
+#[derive(Default)]
+pub(crate) struct Scope {
+    aids: Mutex<Vec<Registered>>,
+    queries: Mutex<Vec<(u64, QueryLog)>>,
 }
 
-fn register(signal: *const (), aid: Aid) -> u64 {
+impl Scope {
+    fn aids(&self) -> MutexGuard<'_, Vec<Registered>> {
+        // Nothing panics while it is held: the list is always whole.
+        self.aids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn queries(&self) -> MutexGuard<'_, Vec<(u64, QueryLog)>> {
+        self.queries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+thread_local! {
+    /// This thread's scope: its own, or the one of the thread whose awaited work it runs.
+    static SCOPE: RefCell<Option<Arc<Scope>>> = const { RefCell::new(None) };
+}
+
+/// This thread's scope, made if it has none.
+fn scope() -> Arc<Scope> {
+    SCOPE.with_borrow_mut(|scope| Arc::clone(scope.get_or_insert_with(Arc::default)))
+}
+
+/// This thread's scope, if any aid is active anywhere: what the awaitable API hands to the
+/// thread that runs the awaited work (see [`Inherited`]).
+#[cfg(feature = "tokio")]
+pub(crate) fn inherit() -> Option<Arc<Scope>> {
+    if !active() && !queries_active() {
+        return None;
+    }
+    SCOPE.with_borrow(Clone::clone)
+}
+
+/// Runs, on the thread that does a task's awaited work, inside the task's scope, for as long
+/// as it lives.
+#[cfg(feature = "tokio")]
+pub(crate) struct Inherited(Option<Option<Arc<Scope>>>);
+
+#[cfg(feature = "tokio")]
+impl Inherited {
+    pub(crate) fn enter(scope: Option<Arc<Scope>>) -> Inherited {
+        match scope {
+            Some(scope) => Inherited(Some(SCOPE.replace(Some(scope)))),
+            None => Inherited(None),
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Drop for Inherited {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0.take() {
+            SCOPE.set(previous);
+        }
+    }
+}
+
+fn register(signal: usize, aid: Aid) -> (Arc<Scope>, u64) {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     let key = NEXT.fetch_add(1, Ordering::Relaxed) as u64;
-    AIDS.with(|aids| aids.borrow_mut().push(Registered { key, signal, aid }));
+    let scope = scope();
+    scope.aids().push(Registered { key, signal, aid });
     ACTIVE.fetch_add(1, Ordering::Relaxed);
-    key
+    (scope, key)
 }
 
-fn unregister(key: u64) {
-    let removed = AIDS
-        .try_with(|aids| {
-            let mut aids = aids.borrow_mut();
-            let at = aids.iter().position(|r| r.key == key)?;
-            Some(aids.remove(at))
-        })
-        .ok()
-        .flatten();
+fn unregister(scope: &Scope, key: u64) {
+    let removed = {
+        let mut aids = scope.aids();
+        aids.iter()
+            .position(|r| r.key == key)
+            .map(|at| aids.remove(at))
+    };
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
     drop(removed);
 }
 
-fn addr<A: SignalArgs>(signal: &Signal<A>) -> *const () {
-    (signal as *const Signal<A>).cast()
+fn addr<A: SignalArgs>(signal: &Signal<A>) -> usize {
+    (signal as *const Signal<A>).addr()
 }
 
 /// What is muted for one send on this thread.
@@ -107,23 +169,33 @@ pub(crate) fn observe<A: SignalArgs>(
     if !active() {
         return muting;
     }
+    let Some(scope) = SCOPE
+        .try_with(|scope| scope.borrow().clone())
+        .ok()
+        .flatten()
+    else {
+        return muting;
+    };
     let this = addr(signal);
-    // Taps run under a shared borrow: a tap may send signals, but not create or drop an aid.
-    let _ = AIDS.try_with(|aids| {
-        let aids = aids.borrow();
-        for r in aids.iter().filter(|r| r.signal == this) {
-            match &r.aid {
-                Aid::Tap(tap) => {
-                    if let Some(tap) = tap.downcast_ref::<TapFn<A>>() {
-                        tap(sender, args);
-                    }
+    // Taken out of the lock before a tap runs: a tap may send signals, and create or drop aids.
+    let aids: Vec<Aid> = scope
+        .aids()
+        .iter()
+        .filter(|r| r.signal == this)
+        .map(|r| r.aid.clone())
+        .collect();
+    for aid in aids {
+        match aid {
+            Aid::Tap(tap) => {
+                if let Some(tap) = tap.downcast_ref::<TapFn<A>>() {
+                    tap(sender, args);
                 }
-                Aid::MuteSignal => muting.whole_signal = true,
-                Aid::MuteReceiver(id) => muting.ids.push(*id),
-                Aid::MuteNamed(name) => muting.names.push(name.clone()),
             }
+            Aid::MuteSignal => muting.whole_signal = true,
+            Aid::MuteReceiver(id) => muting.ids.push(id),
+            Aid::MuteNamed(name) => muting.names.push(name),
         }
-    });
+    }
     muting
 }
 
@@ -134,51 +206,53 @@ pub(crate) fn observe<A: SignalArgs>(
 pub fn capture<A, T, F>(signal: &Signal<A>, record: F) -> Capture<T>
 where
     A: SignalArgs,
-    T: 'static,
-    F: for<'a, 'b> Fn(Sender, &'b A::Args<'a>) -> T + 'static,
+    T: Send + 'static,
+    F: for<'a, 'b> Fn(Sender, &'b A::Args<'a>) -> T + Send + Sync + 'static,
 {
-    let log: Rc<RefCell<Vec<T>>> = Rc::default();
-    let sink = Rc::clone(&log);
+    let log: Arc<Mutex<Vec<T>>> = Arc::default();
+    let sink = Arc::clone(&log);
     let tap: TapFn<A> = Box::new(move |sender, args| {
         let value = record(sender, args);
-        sink.borrow_mut().push(value);
+        sink.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(value);
     });
-    let key = register(addr(signal), Aid::Tap(Box::new(tap)));
-    Capture {
-        key,
-        log,
-        _thread: PhantomData,
-    }
+    let (scope, key) = register(addr(signal), Aid::Tap(Arc::new(tap)));
+    Capture { scope, key, log }
 }
 
 /// The guard of [`capture`]: holds what was sent; stops recording when dropped.
 #[must_use = "capturing stops when the guard is dropped"]
 pub struct Capture<T> {
+    scope: Arc<Scope>,
     key: u64,
-    log: Rc<RefCell<Vec<T>>>,
-    _thread: PhantomData<*const ()>,
+    log: Arc<Mutex<Vec<T>>>,
 }
 
 impl<T> Capture<T> {
+    fn log(&self) -> MutexGuard<'_, Vec<T>> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Takes what was recorded so far, leaving the record empty.
     pub fn take(&self) -> Vec<T> {
-        std::mem::take(&mut self.log.borrow_mut())
+        std::mem::take(&mut self.log())
     }
 
     /// How many sends are recorded.
     pub fn len(&self) -> usize {
-        self.log.borrow().len()
+        self.log().len()
     }
 
     /// Whether no send is recorded.
     pub fn is_empty(&self) -> bool {
-        self.log.borrow().is_empty()
+        self.log().is_empty()
     }
 }
 
 impl<T> Drop for Capture<T> {
     fn drop(&mut self) {
-        unregister(self.key);
+        unregister(&self.scope, self.key);
     }
 }
 
@@ -201,22 +275,20 @@ pub fn mute_receiver_named<A: SignalArgs>(signal: &Signal<A>, name: &str) -> Mut
 /// The guard of [`mute`], [`mute_receiver`] and [`mute_receiver_named`].
 #[must_use = "muting ends when the guard is dropped"]
 pub struct Muted {
+    scope: Arc<Scope>,
     key: u64,
-    _thread: PhantomData<*const ()>,
 }
 
 impl Muted {
-    fn new(signal: *const (), aid: Aid) -> Self {
-        Muted {
-            key: register(signal, aid),
-            _thread: PhantomData,
-        }
+    fn new(signal: usize, aid: Aid) -> Self {
+        let (scope, key) = register(signal, aid);
+        Muted { scope, key }
     }
 }
 
 impl Drop for Muted {
     fn drop(&mut self) {
-        unregister(self.key);
+        unregister(&self.scope, self.key);
     }
 }
 
@@ -242,31 +314,33 @@ impl std::fmt::Display for CapturedQuery {
 static QUERY_CAPTURES: AtomicUsize = AtomicUsize::new(0);
 
 /// What one [`capture_queries`] guard has recorded.
-type QueryLog = Rc<RefCell<Vec<CapturedQuery>>>;
-
-thread_local! {
-    /// The logs of this thread's live [`capture_queries`] guards, by key.
-    static QUERY_LOGS: RefCell<Vec<(u64, QueryLog)>> = const { RefCell::new(Vec::new()) };
-}
+type QueryLog = Arc<Mutex<Vec<CapturedQuery>>>;
 
 #[inline(always)]
 pub(crate) fn queries_active() -> bool {
     QUERY_CAPTURES.load(Ordering::Relaxed) != 0
 }
 
-/// Adds a statement to every live capture of this thread.
+/// Adds a statement to every live capture of this thread's scope.
 pub(crate) fn record_query(using: &str, sql: &str) {
     if !queries_active() {
         return;
     }
-    let _ = QUERY_LOGS.try_with(|logs| {
-        for (_, log) in logs.borrow().iter() {
-            log.borrow_mut().push(CapturedQuery {
+    let Some(scope) = SCOPE
+        .try_with(|scope| scope.borrow().clone())
+        .ok()
+        .flatten()
+    else {
+        return;
+    };
+    for (_, log) in scope.queries().iter() {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(CapturedQuery {
                 using: using.to_owned(),
                 sql: sql.to_owned(),
             });
-        }
-    });
+    }
 }
 
 /// Records, on this thread, every statement clarion runs while the returned guard lives
@@ -293,45 +367,46 @@ pub(crate) fn record_query(using: &str, sql: &str) {
 pub fn capture_queries() -> CapturedQueries {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     let key = NEXT.fetch_add(1, Ordering::Relaxed) as u64;
-    let log: QueryLog = Rc::default();
-    QUERY_LOGS.with(|logs| logs.borrow_mut().push((key, Rc::clone(&log))));
+    let log: QueryLog = Arc::default();
+    let scope = scope();
+    scope.queries().push((key, Arc::clone(&log)));
     QUERY_CAPTURES.fetch_add(1, Ordering::Relaxed);
-    CapturedQueries {
-        key,
-        log,
-        _thread: PhantomData,
-    }
+    CapturedQueries { scope, key, log }
 }
 
 /// The guard of [`capture_queries`]: holds the statements run; stops recording when dropped.
 #[must_use = "capturing stops when the guard is dropped"]
 pub struct CapturedQueries {
+    scope: Arc<Scope>,
     key: u64,
     log: QueryLog,
-    _thread: PhantomData<*const ()>,
 }
 
 impl CapturedQueries {
+    fn log(&self) -> MutexGuard<'_, Vec<CapturedQuery>> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Takes the statements recorded so far, leaving the record empty.
     pub fn take(&self) -> Vec<CapturedQuery> {
-        std::mem::take(&mut self.log.borrow_mut())
+        std::mem::take(&mut self.log())
     }
 
     /// How many statements are recorded.
     pub fn len(&self) -> usize {
-        self.log.borrow().len()
+        self.log().len()
     }
 
     /// Whether no statement is recorded.
     pub fn is_empty(&self) -> bool {
-        self.log.borrow().is_empty()
+        self.log().is_empty()
     }
 }
 
 impl Drop for CapturedQueries {
     fn drop(&mut self) {
         let key = self.key;
-        let _ = QUERY_LOGS.try_with(|logs| logs.borrow_mut().retain(|(k, _)| *k != key));
+        self.scope.queries().retain(|(k, _)| *k != key);
         QUERY_CAPTURES.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Transaction;
+use crate::testing;
 use crate::{Error, Result};
 
 /// Work for a transaction's thread, given the innermost open transaction.
@@ -101,8 +102,11 @@ where
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoAsyncRuntime)?;
     let flag = Arc::new(AtomicBool::new(false));
     let cancel = CancelOnDrop(Some(Arc::clone(&flag)));
+    // The caller's test aids see what its awaited work sends and runs.
+    let scope = testing::inherit();
     let joined = runtime
         .spawn_blocking(move || {
+            let _scope = testing::Inherited::enter(scope);
             CANCELLED.set(Some(flag));
             let outcome = panic::catch_unwind(AssertUnwindSafe(job));
             CANCELLED.set(None);
@@ -158,10 +162,12 @@ impl Worker {
         let (reply, answer) = oneshot::channel();
         let flag = Arc::new(AtomicBool::new(false));
         let cancel = CancelOnDrop(Some(Arc::clone(&flag)));
+        let scope = testing::inherit();
         self.send(Message::Job(Box::new(move |tx| {
             if flag.load(Ordering::Acquire) {
                 return; // dropped before it began: nothing to do, no one to tell
             }
+            let _scope = testing::Inherited::enter(scope);
             let _ = reply.send(panic::catch_unwind(AssertUnwindSafe(|| f(tx))));
         })))?;
         let answered = answer.await;
