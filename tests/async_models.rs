@@ -731,3 +731,56 @@ fn test_aids_see_what_the_awaited_calls_send_and_run_and_not_what_spawned_tasks_
         assert_eq!(counts(using).await, (4, 3));
     });
 }
+
+#[test]
+fn a_connection_killed_inside_aatomic_is_connection_lost_and_the_next_call_works() {
+    if backend::backend() != Backend::Postgres {
+        return; // SQLite has no connection to kill.
+    }
+    use clarion::Value;
+    let using = database("async_killed");
+    runtime().block_on(async move {
+        let error = db::aatomic_using(using, |tx| async move {
+            note("Lost")
+                .asave_with(SaveOptions::new().using(using))
+                .await?;
+            let pid = tx
+                .run(|tx| tx.query_values("SELECT pg_backend_pid()", &[]))
+                .await?;
+            let Value::Int(pid) = pid[0][0] else {
+                panic!("{pid:?}");
+            };
+            // Another session kills this block's connection.
+            tokio::task::spawn_blocking(move || {
+                let server = Database::open_as("async_killer", &backend::postgres_url()).unwrap();
+                server
+                    .atomic(|tx| {
+                        tx.query_values("SELECT pg_terminate_backend($1)", &[Value::Int(pid)])
+                    })
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            note("After the kill")
+                .asave_with(SaveOptions::new().using(using))
+                .await
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(error, Error::ConnectionLost { .. }), "{error:?}");
+        // Nothing of the block was kept, and the pool hands out a fresh connection.
+        note("Next")
+            .asave_with(SaveOptions::new().using(using))
+            .await
+            .unwrap();
+        let titles: Vec<String> = Note::objects()
+            .using(using)
+            .aall()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.title)
+            .collect();
+        assert_eq!(titles, ["Next"]);
+    });
+}
