@@ -8,6 +8,7 @@
 //! | `insert/none` | `save()` of 10,000 new `Plain`s (no receivers) inside one `atomic` | a cached prepared `INSERT` executed 10,000 times |
 //! | `insert/two` | the same for `Watched`, which has one `pre_save` and one `post_save` receiver | the same `INSERT` into `watched` |
 //! | `update/two` | `save()` of 10,000 existing `Watched` rows | a cached prepared `UPDATE … WHERE id = ?` |
+//! | `update_fields/one` | `save_with(update_fields(&["views"]))` of 10,000 existing `Watched` (goal 1.2x) | a cached prepared `UPDATE watched SET views = ? WHERE id = ?` |
 //! | `delete/two` | `delete()` of 10,000 `Watched`, with one `pre_delete` and one `post_delete` receiver | a cached prepared `DELETE … WHERE id = ?` |
 //! | `queryset_delete/two` | `Watched::objects().delete()`: loads the rows, then the per-object signals | `DELETE FROM watched` |
 //!
@@ -203,6 +204,19 @@ impl Raw {
                 .unwrap();
             for (id, (title, body, views)) in ids.iter().zip(rows) {
                 black_box(update.execute((title, body, views + 1, id)).unwrap());
+            }
+        }
+        tx.commit().unwrap();
+    }
+
+    fn update_views(&mut self, table: &str, ids: &[i64], rows: &[(String, String, i64)]) {
+        let tx = self.conn.transaction().unwrap();
+        {
+            let mut update = tx
+                .prepare_cached(&format!("UPDATE {table} SET views = ?1 WHERE id = ?2"))
+                .unwrap();
+            for (id, (_, _, views)) in ids.iter().zip(rows) {
+                black_box(update.execute((views + 1, id)).unwrap());
             }
         }
         tx.commit().unwrap();
@@ -413,6 +427,42 @@ fn cases() -> Vec<Case> {
             t
         }),
         baseline: update_baseline,
+    });
+
+    let d = data.clone();
+    let mut raw = Raw::new();
+    let update_views_baseline: Run = Box::new(move || {
+        raw.insert("watched", &d);
+        let ids = raw.ids("watched");
+        let t = timed(|| raw.update_views("watched", &ids, &d));
+        raw.delete_all("watched");
+        t
+    });
+    let d = data.clone();
+    out.push(Case {
+        group: "update_fields",
+        name: "one",
+        goal: Some(1.2),
+        limit: None,
+        clarion: Box::new(move || {
+            let mut instances = watched(&d);
+            save_all(&mut instances);
+            for instance in &mut instances {
+                instance.views += 1;
+            }
+            let t = timed(|| {
+                db::atomic(|_| {
+                    for instance in instances.iter_mut() {
+                        instance.save_with(SaveOptions::new().update_fields(&["views"]))?;
+                    }
+                    Ok(())
+                })
+                .unwrap()
+            });
+            clear("watched");
+            t
+        }),
+        baseline: update_views_baseline,
     });
 
     let d = data.clone();

@@ -824,3 +824,48 @@ fn pk_and_sender_need_no_disambiguation() -> clarion::Result<()> {
     assert_eq!(Article::sender(), Sender::of::<Article>());
     Ok(())
 }
+
+/// `update_fields` lists run as statements kept per list (issue 24): the same fields in another
+/// order are another statement, bound in their own order; threads saving with them at once write
+/// exactly what each asked.
+#[test]
+fn update_fields_in_any_order_and_from_many_threads_write_what_was_asked() {
+    let alias = "uf_orders";
+    database(alias);
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let mut a = article(&format!("article {n}"));
+        a.save_with(SaveOptions::new().using(alias)).unwrap();
+        ids.push(a);
+    }
+    let threads: Vec<_> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut a)| {
+            std::thread::spawn(move || {
+                for round in 0..50_i64 {
+                    a.title = format!("title {n}.{round}");
+                    a.views = Some(round);
+                    let fields: &[&str] = if round % 2 == 0 {
+                        &["title", "views"]
+                    } else {
+                        &["views", "title"]
+                    };
+                    a.save_with(SaveOptions::new().using(alias).update_fields(fields))
+                        .unwrap();
+                }
+                a
+            })
+        })
+        .collect();
+    for thread in threads {
+        let a = thread.join().unwrap();
+        let mut stored = a.clone();
+        stored.title.clear();
+        stored.views = None;
+        stored.refresh_from_db_using(alias).unwrap();
+        assert_eq!((stored.title, stored.views), (a.title, Some(49)));
+        // The slug was not in the list: it kept what the first save stored.
+        assert_eq!(stored.slug, a.slug);
+    }
+}

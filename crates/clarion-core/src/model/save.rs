@@ -446,9 +446,8 @@ fn write_keyed<M: Model>(
                 binder.bind(instance.__get(pk))
             })?,
             Some(fields) => {
-                let columns: Vec<&'static str> =
-                    fields.iter().map(|&i| meta.fields[i].column).collect();
-                tx.execute_bound(&sql::update(meta, &columns, tx.backend()), |binder| {
+                let sql = sql::update_fields(meta, fields, tx.backend());
+                tx.execute_static(sql, |binder| {
                     for &index in fields {
                         let value = instance.__get(index);
                         check_max_length::<M>(index, value)?;

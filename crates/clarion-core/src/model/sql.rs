@@ -109,6 +109,55 @@ pub(crate) fn update(meta: &ModelMeta, columns: &[&'static str], backend: Backen
     )
 }
 
+/// The `UPDATE` of the fields numbered `fields` (in that order) of `meta`'s model, with the key
+/// bound last, for `backend`: what a save with `update_fields` runs.
+///
+/// A program saves with the same few lists again and again (a counter bumped, a status set), so
+/// each list's text is built once per process and kept, like the model's own statements: it
+/// then runs as a held statement, found by its address, instead of being built and looked up
+/// by its text on every save (which made such a save 3.9x a raw prepared `UPDATE`). Each thread
+/// keeps the lists it has used in a small list of its own in front of the process's, so a save
+/// takes no lock.
+pub(crate) fn update_fields(
+    meta: &'static ModelMeta,
+    fields: &[usize],
+    backend: Backend,
+) -> &'static str {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+
+    type Key = (usize, Backend, Box<[usize]>);
+    thread_local! {
+        static USED: RefCell<Vec<(Key, &'static str)>> = const { RefCell::new(Vec::new()) };
+    }
+    static BUILT: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
+
+    let model = std::ptr::from_ref(meta).addr();
+    let found = USED.with_borrow(|used| {
+        used.iter()
+            .find(|((m, b, f), _)| *m == model && *b == backend && **f == *fields)
+            .map(|(_, sql)| *sql)
+    });
+    if let Some(sql) = found {
+        return sql;
+    }
+    let key: Key = (model, backend, fields.into());
+    let sql = *BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key.clone())
+        .or_insert_with(|| {
+            let columns: Vec<&'static str> =
+                fields.iter().map(|&i| meta.fields[i].column).collect();
+            // Kept for the life of the process: one per list of fields a program saves with.
+            String::leak(update(meta, &columns, backend))
+        });
+    USED.with_borrow_mut(|used| used.push((key, sql)));
+    sql
+}
+
 /// An identifier quoted for SQL: SQLite and PostgreSQL both quote with `"`, doubled inside.
 pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
