@@ -68,6 +68,10 @@ pub mod __private {
     pub use crate::args::{AsyncReceiverNeedsTokio, await_receiver};
     #[cfg(feature = "tokio")]
     pub use crate::asynchronous::await_receiver;
+    pub use crate::model::checks::{
+        ArgsOf, FreeArgs, FromSender, InstanceOf, InstanceType, M2mSender, SameModel,
+        SenderIsModel, SenderIsRelation, args_of,
+    };
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
         FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,

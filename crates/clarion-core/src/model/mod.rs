@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
+#[doc(hidden)]
+pub mod checks;
 mod collector;
 mod m2m;
 mod meta;
@@ -403,37 +405,21 @@ impl fmt::Debug for InstanceBox {
     }
 }
 
+// Not `do_not_recommend`: for a type that is neither a model nor `dyn Instance`, rustc reports
+// the unmet `InstanceType`, whose message says what the instance can be taken as.
 macro_rules! instance_args {
     ($($ty:ty),*) => {$(
-        #[diagnostic::do_not_recommend]
-        impl<T: Model> crate::args::ArgRef<T> for $ty {
+        impl<T: ?Sized + checks::InstanceType> crate::args::ArgRef<T> for $ty {
             #[inline]
             fn arg_ref(&self) -> Option<&T> {
-                self.downcast_ref::<T>()
+                T::cast_ref(&**self)
             }
         }
 
-        #[diagnostic::do_not_recommend]
-        impl crate::args::ArgRef<dyn Instance> for $ty {
-            #[inline]
-            fn arg_ref(&self) -> Option<&dyn Instance> {
-                Some(&**self)
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl<T: Model> crate::args::ArgMut<T> for $ty {
+        impl<T: ?Sized + checks::InstanceType> crate::args::ArgMut<T> for $ty {
             #[inline]
             fn arg_mut(&mut self) -> Option<&mut T> {
-                self.downcast_mut::<T>()
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl crate::args::ArgMut<dyn Instance> for $ty {
-            #[inline]
-            fn arg_mut(&mut self) -> Option<&mut dyn Instance> {
-                Some(&mut **self)
+                T::cast_mut(&mut **self)
             }
         }
     )*};

@@ -371,6 +371,14 @@ fn relation_impls(model: &Model) -> TokenStream {
                 Some(through) => through_tokens(model, relation, through),
                 None => (quote!(;), TokenStream::new()),
             };
+            // A custom `through` model also sends the relation's `m2m_changed`, so
+            // `#[receiver(m2m_changed, sender = Through)]` is accepted.
+            let through_sends = relation.through.as_ref().map(|through| {
+                quote! {
+                    #[automatically_derived]
+                    impl #private::M2mSender<#ty> for #through {}
+                }
+            });
             quote! {
                 static #static_name: #private::ManyToManyMeta = #private::ManyToManyMeta::__new(
                     #field,
@@ -390,6 +398,7 @@ fn relation_impls(model: &Model) -> TokenStream {
                     const META: &'static #private::ManyToManyMeta = &#static_name;
                     #sender
                 }
+                #through_sends
             }
         });
     quote!(#(#impls)*)
