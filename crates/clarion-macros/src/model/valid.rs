@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use quote::ToTokens;
 
-use super::ast::{Field, Model, is_generic, is_plain};
+use super::ast::{Field, Model, generic_arg, is_generic, is_plain};
 use crate::ctxt::Ctxt;
 
 /// The primary key, as the rules decide it.
@@ -289,11 +289,29 @@ fn primary_key(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
         .filter(|(_, field)| field.attrs.primary_key.is_some())
         .collect();
     match marked.as_slice() {
-        // The key the user chose.
-        [(index, field)] => Some(PrimaryKey {
-            index: *index,
-            auto: is_auto(field),
-        }),
+        // The key the user chose: the database assigns an `Option<i64>` one; any other key is
+        // the user's to set before the first save, so it cannot be `None`.
+        [(index, field)] => {
+            if let Some(inner) = generic_arg(field.ty, "Option")
+                && !is_auto(field)
+            {
+                let name = field.name();
+                let inner = type_text(inner);
+                cx.error_spanned_by(
+                    field.ty,
+                    format!(
+                        "a primary key other than the automatic `Option<i64>` is set by you before \
+                         the first save, so it cannot be an `Option`: write `{name}: {inner}`, or \
+                         `{name}: Option<i64>` for a key the database assigns"
+                    ),
+                );
+                return None;
+            }
+            Some(PrimaryKey {
+                index: *index,
+                auto: is_auto(field),
+            })
+        }
         // Django's implicit key: `id: Option<i64>`, assigned by the database.
         [] => {
             let Some((index, id)) = model
