@@ -29,8 +29,8 @@ pub use relation::{ForeignKey, ForeignKeyColumn, OnDelete, Related};
 
 pub(crate) use collector::{deletes_alone, unobserved};
 pub(crate) use m2m::Relation;
-pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
+pub(crate) use registry::{check_tables, model_by_label};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
 
