@@ -76,7 +76,7 @@ pub mod __private {
     pub use crate::model::{
         FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,
         ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, VisitedField,
-        field_from_row,
+        field_from_row, field_from_row_by,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};

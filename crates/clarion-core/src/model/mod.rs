@@ -220,7 +220,20 @@ impl Row for Vec<Value> {
 /// the value does not fit.
 #[doc(hidden)]
 pub fn field_from_row<M: Model, T: FieldType>(row: &dyn Row, field: usize) -> Result<T> {
-    T::from_value(row.value(field)?).map_err(|e| validation::<M>(field, e))
+    field_from_row_by::<M, T>(row, field, T::from_value)
+}
+
+/// Not public API: as [`field_from_row`], with the field type's `from_value` given. The derive
+/// passes `<Type as FieldType>::from_value`, so that a type that is no field type is reported
+/// once, at the field's type, like its other uses of `<Type as FieldType>`, rather than once
+/// more as a bound of this function.
+#[doc(hidden)]
+pub fn field_from_row_by<M: Model, T>(
+    row: &dyn Row,
+    field: usize,
+    from_value: fn(ValueRef<'_>) -> Result<T, FieldError>,
+) -> Result<T> {
+    from_value(row.value(field)?).map_err(|e| validation::<M>(field, e))
 }
 
 pub(crate) fn validation<M: Model>(field: usize, error: FieldError) -> Error {
