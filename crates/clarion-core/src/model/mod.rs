@@ -418,10 +418,9 @@ impl fmt::Debug for InstanceBox {
     }
 }
 
-// Not `do_not_recommend`: for a type that is neither a model nor `dyn Instance`, rustc reports
-// the unmet `InstanceType`, whose message says what the instance can be taken as.
 macro_rules! instance_args {
     ($($ty:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<T: ?Sized + checks::InstanceType> crate::args::ArgRef<T> for $ty {
             #[inline]
             fn arg_ref(&self) -> Option<&T> {
@@ -429,6 +428,7 @@ macro_rules! instance_args {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<T: ?Sized + checks::InstanceType> crate::args::ArgMut<T> for $ty {
             #[inline]
             fn arg_mut(&mut self) -> Option<&mut T> {
