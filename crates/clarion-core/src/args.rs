@@ -11,7 +11,7 @@
 #[diagnostic::on_unimplemented(
     message = "receiver parameter `&{T}` does not match this signal argument of type `{Self}`",
     label = "this parameter's type does not match the signal argument",
-    note = "take the argument by reference with its own type (`&T` for an argument `T`, `&T` or `&mut T` for `&mut T`), or by value if it is `Clone`"
+    note = "take the argument by reference with its own type (`&T` for an argument `T`, `&T` or `&mut T` for `&mut T`), or by value if it is `Clone`; a model signal's `instance` is taken as `&User` (a model) or `&dyn Instance`"
 )]
 pub trait ArgRef<T: ?Sized> {
     /// Borrows the argument.
@@ -61,7 +61,7 @@ impl<T> ArgRef<[T]> for Vec<T> {
 #[diagnostic::on_unimplemented(
     message = "receiver parameter `&mut {T}` does not match this signal argument of type `{Self}`",
     label = "this parameter's type does not match the signal argument",
-    note = "`&mut T` can only borrow an argument of type `T` or `&mut T`"
+    note = "`&mut T` can only borrow an argument of type `T` or `&mut T`; a model signal's `instance` is taken as `&mut User` (a model) or `&mut dyn Instance`"
 )]
 pub trait ArgMut<T: ?Sized> {
     /// Borrows the argument mutably.

@@ -335,6 +335,23 @@ pub enum Error {
     /// Any other error, boxed.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// Two models linked into the binary are mapped to one table (or a model to the join table
+    /// of a many-to-many relation): `migrate()` would create one table for both, and the second
+    /// model's saves would fail on columns it does not have. Found when the registry of models is
+    /// built; reported by `migrate()`.
+    #[error(
+        "`{first}` and `{second}` are both mapped to the table `{table}`: give one of them a \
+         table of its own with `#[model(table = \"…\")]` (a model that shares another's table \
+         and fields is a `#[proxy(of = …)]`)"
+    )]
+    DuplicateTable {
+        /// The table both are mapped to.
+        table: &'static str,
+        /// The first, by label: a model's (`app.model`) or a relation's (`app.model_field`).
+        first: &'static str,
+        /// The second, by label.
+        second: &'static str,
+    },
 }
 
 impl Error {

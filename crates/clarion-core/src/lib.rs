@@ -68,11 +68,15 @@ pub mod __private {
     pub use crate::args::{AsyncReceiverNeedsTokio, await_receiver};
     #[cfg(feature = "tokio")]
     pub use crate::asynchronous::await_receiver;
+    pub use crate::model::checks::{
+        ArgsOf, FreeArgs, FromSender, InstanceOf, InstanceType, M2mSender, SameModel,
+        SenderIsModel, SenderIsRelation, args_of,
+    };
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
         FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,
         ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, VisitedField,
-        field_from_row,
+        field_from_row, field_from_row_by,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};

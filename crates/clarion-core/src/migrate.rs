@@ -80,8 +80,10 @@ pub fn migrate() -> Result<Migrated> {
 /// receiver that names a sender writes `sender = clarion::Migrated`.
 ///
 /// An error (including one returned by a receiver) rolls everything back: no table is created.
+/// Two models mapped to one table are reported first, as [`Error::DuplicateTable`](crate::Error::DuplicateTable).
 /// Running it again creates nothing, so it is safe to call at every start.
 pub fn migrate_using(using: &str) -> Result<Migrated> {
+    crate::model::check_tables()?;
     let metas: Vec<&'static ModelMeta> = models().iter().map(|model| model.meta()).collect();
     let sender = Sender::of::<Migrated>();
     db::atomic_using(using, |tx| {

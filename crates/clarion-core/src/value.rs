@@ -338,7 +338,7 @@ impl fmt::Display for FieldError {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a model field",
     label = "unsupported field type",
-    note = "fields may be integers, `f32`/`f64`, `bool`, `String`, `Vec<u8>`, `serde_json::Value`, chrono dates and times (feature `chrono`), `uuid::Uuid` (feature `uuid`), or `Option` of one of these"
+    note = "fields may be integers, `f32`/`f64`, `bool`, `String`, `Vec<u8>`, `serde_json::Value`, chrono dates and times (feature `chrono`), `uuid::Uuid` (feature `uuid`), or `Option` of one of these; a reference to another model is `ForeignKey<Model>` with `#[model(on_delete = …)]`"
 )]
 pub trait FieldType: Sized {
     /// How the column is declared.

@@ -181,21 +181,26 @@ fn expand_impl(
     let static_lt = Lifetime::new("'static", proc_macro2::Span::call_site());
 
     // The impl's own parameters: every generic but the lifetime.
-    let impl_params = input.generics.params.iter().filter_map(|p| match p {
-        GenericParam::Lifetime(_) => None,
-        GenericParam::Type(t) => {
-            let mut t = t.clone();
-            t.eq_token = None;
-            t.default = None;
-            Some(t.into_token_stream())
-        }
-        GenericParam::Const(c) => {
-            let mut c = c.clone();
-            c.eq_token = None;
-            c.default = None;
-            Some(c.into_token_stream())
-        }
-    });
+    let impl_params: Vec<TokenStream> = input
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Lifetime(_) => None,
+            GenericParam::Type(t) => {
+                let mut t = t.clone();
+                t.eq_token = None;
+                t.default = None;
+                Some(t.into_token_stream())
+            }
+            GenericParam::Const(c) => {
+                let mut c = c.clone();
+                c.eq_token = None;
+                c.default = None;
+                Some(c.into_token_stream())
+            }
+        })
+        .collect();
     // The struct's arguments with the lifetime replaced by `lt`.
     let args_with = |lt: &Lifetime| {
         let args = input.generics.params.iter().map(|p| match p {
@@ -212,10 +217,14 @@ fn expand_impl(
     };
     let self_args = args_with(&static_lt);
     let borrowed_args = args_with(&borrow);
-    let static_bounds = input.generics.type_params().map(|t| {
-        let ident = &t.ident;
-        quote!(#ident: 'static)
-    });
+    let static_bounds: Vec<TokenStream> = input
+        .generics
+        .type_params()
+        .map(|t| {
+            let ident = &t.ident;
+            quote!(#ident: 'static)
+        })
+        .collect();
     let where_preds = input
         .generics
         .where_clause
@@ -231,6 +240,9 @@ fn expand_impl(
         Some(ty) => ty.to_token_stream(),
         None => quote!(()),
     };
+    let private = paths::private();
+    let impl_params_again = impl_params.clone();
+    let static_bounds_again = static_bounds.clone();
     quote! {
         #[automatically_derived]
         impl<#(#impl_params),*> #clarion::SignalArgs for #name #self_args
@@ -239,5 +251,11 @@ fn expand_impl(
             type Args<#borrow> = #name #borrowed_args;
             type Output = #output;
         }
+
+        // A signal of the user's: its receivers may name any sender.
+        #[automatically_derived]
+        impl<#(#impl_params_again),*> #private::FreeArgs for #name #self_args
+        where #(#static_bounds_again,)* #(#where_preds,)*
+        {}
     }
 }

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
+#[doc(hidden)]
+pub mod checks;
 mod collector;
 mod m2m;
 mod meta;
@@ -27,8 +29,8 @@ pub use relation::{ForeignKey, ForeignKeyColumn, OnDelete, Related};
 
 pub(crate) use collector::{deletes_alone, unobserved};
 pub(crate) use m2m::Relation;
-pub(crate) use registry::model_by_label;
 pub use registry::{ModelRegistration, models};
+pub(crate) use registry::{check_tables, model_by_label};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
 
@@ -218,7 +220,20 @@ impl Row for Vec<Value> {
 /// the value does not fit.
 #[doc(hidden)]
 pub fn field_from_row<M: Model, T: FieldType>(row: &dyn Row, field: usize) -> Result<T> {
-    T::from_value(row.value(field)?).map_err(|e| validation::<M>(field, e))
+    field_from_row_by::<M, T>(row, field, T::from_value)
+}
+
+/// Not public API: as [`field_from_row`], with the field type's `from_value` given. The derive
+/// passes `<Type as FieldType>::from_value`, so that a type that is no field type is reported
+/// once, at the field's type, like its other uses of `<Type as FieldType>`, rather than once
+/// more as a bound of this function.
+#[doc(hidden)]
+pub fn field_from_row_by<M: Model, T>(
+    row: &dyn Row,
+    field: usize,
+    from_value: fn(ValueRef<'_>) -> Result<T, FieldError>,
+) -> Result<T> {
+    from_value(row.value(field)?).map_err(|e| validation::<M>(field, e))
 }
 
 pub(crate) fn validation<M: Model>(field: usize, error: FieldError) -> Error {
@@ -406,34 +421,18 @@ impl fmt::Debug for InstanceBox {
 macro_rules! instance_args {
     ($($ty:ty),*) => {$(
         #[diagnostic::do_not_recommend]
-        impl<T: Model> crate::args::ArgRef<T> for $ty {
+        impl<T: ?Sized + checks::InstanceType> crate::args::ArgRef<T> for $ty {
             #[inline]
             fn arg_ref(&self) -> Option<&T> {
-                self.downcast_ref::<T>()
+                T::cast_ref(&**self)
             }
         }
 
         #[diagnostic::do_not_recommend]
-        impl crate::args::ArgRef<dyn Instance> for $ty {
-            #[inline]
-            fn arg_ref(&self) -> Option<&dyn Instance> {
-                Some(&**self)
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl<T: Model> crate::args::ArgMut<T> for $ty {
+        impl<T: ?Sized + checks::InstanceType> crate::args::ArgMut<T> for $ty {
             #[inline]
             fn arg_mut(&mut self) -> Option<&mut T> {
-                self.downcast_mut::<T>()
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl crate::args::ArgMut<dyn Instance> for $ty {
-            #[inline]
-            fn arg_mut(&mut self) -> Option<&mut dyn Instance> {
-                Some(&mut **self)
+                T::cast_mut(&mut **self)
             }
         }
     )*};

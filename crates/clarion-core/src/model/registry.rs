@@ -1,6 +1,7 @@
 //! The link-time registry of models: every `#[derive(Model)]` in the binary, for `migrate()`,
 //! fixtures and introspection.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::ThreadId;
@@ -8,7 +9,7 @@ use std::thread::ThreadId;
 use super::signals::{ClassPrepared, class_prepared};
 use super::{Instance, Model, ModelMeta};
 use crate::db::{self, Transaction};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::Value;
 
@@ -149,14 +150,74 @@ fn all_rows<M: Model>(using: &str) -> Result<Vec<Vec<Value>>> {
 /// thread waits until every model has been announced, so a receiver must not wait for another
 /// thread that uses the registry.
 pub fn models() -> &'static [&'static ModelRegistration] {
-    static MODELS: OnceLock<Vec<&'static ModelRegistration>> = OnceLock::new();
-    let models = MODELS.get_or_init(|| {
-        let mut all: Vec<_> = inventory::iter::<ModelRegistration>.into_iter().collect();
-        all.sort_by_key(|m| (m.meta.label, m.meta.table));
-        all
-    });
+    let models = &registry().models;
     PREPARED.announce(models);
     models
+}
+
+/// The models, sorted, and the first two mapped to one table, found as the registry is built.
+struct Registry {
+    models: Vec<&'static ModelRegistration>,
+    clash: Option<Error>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut models: Vec<_> = inventory::iter::<ModelRegistration>.into_iter().collect();
+        models.sort_by_key(|m| (m.meta.label, m.meta.table));
+        let clash = table_clash(&models);
+        Registry { models, clash }
+    })
+}
+
+/// [`Error::DuplicateTable`] if two models (or a model and a join table) are mapped to one
+/// table; `migrate()` checks it before creating anything.
+pub(crate) fn check_tables() -> Result<()> {
+    match &registry().clash {
+        Some(Error::DuplicateTable {
+            table,
+            first,
+            second,
+        }) => Err(Error::DuplicateTable {
+            table,
+            first,
+            second,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The first two tables of `models` with the same name (SQLite's names are case-insensitive):
+/// each model's own (a proxy has none), and each join table clarion creates for a relation.
+fn table_clash(models: &[&'static ModelRegistration]) -> Option<Error> {
+    let mut owners: HashMap<String, &'static str> = HashMap::new();
+    let tables = models
+        .iter()
+        .map(|model| model.meta)
+        .filter(|meta| !meta.is_proxy())
+        .flat_map(|meta| {
+            let joins = meta
+                .many_to_many()
+                .iter()
+                .filter(|relation| relation.through().is_none())
+                .map(|relation| (relation.table(), relation.label));
+            std::iter::once((meta.table, meta.label)).chain(joins)
+        });
+    for (table, label) in tables {
+        // The same label twice is one model declared twice alike (as separate doctests merged
+        // into one binary are): one table fits both.
+        if let Some(first) = owners.insert(table.to_ascii_lowercase(), label)
+            && first != label
+        {
+            return Some(Error::DuplicateTable {
+                table,
+                first,
+                second: label,
+            });
+        }
+    }
+    None
 }
 
 /// Whether [`class_prepared`] has been sent for every model. Not a `Once`: a receiver that

@@ -206,8 +206,19 @@ pub struct DeleteCommitted {
     pub origin: DeleteOrigin,
 }
 
-// Shared with the request signals of `crate::http`, which are declared the same way.
+// Shared with the request signals of `crate::http`, which are declared the same way. Their
+// receivers may name any sender (`FreeArgs`); the model signals' are checked by
+// `model_args!`'s impls in `super::checks`.
 macro_rules! args {
+    ($($name:ident<$lt:lifetime>),*; $($owned:ident),*) => {
+        $crate::model::signals::model_args!($($name<$lt>),*; $($owned),*);
+        $(impl $crate::__private::FreeArgs for $name<'static> {})*
+        $(impl $crate::__private::FreeArgs for $owned {})*
+    };
+}
+
+/// `SignalArgs` alone: for the model signals, whose senders and instances are checked.
+macro_rules! model_args {
     ($($name:ident<$lt:lifetime>),*; $($owned:ident),*) => {
         $(
             #[diagnostic::do_not_recommend]
@@ -227,8 +238,10 @@ macro_rules! args {
 }
 #[cfg_attr(not(feature = "tower"), allow(unused_imports))] // used by `crate::http`
 pub(crate) use args;
+pub(crate) use model_args;
 
-args!(PreSave<'a>, PostSave<'a>, Delete<'a>, PostInit<'a>, Migrate<'a>, M2mChanged<'a>; ClassPrepared, PostSaveCommitted, DeleteCommitted);
+model_args!(PreSave<'a>, PostSave<'a>, Delete<'a>, PostInit<'a>, M2mChanged<'a>;);
+args!(Migrate<'a>; ClassPrepared, PostSaveCommitted, DeleteCommitted);
 
 macro_rules! signals {
     ($($(#[$attr:meta])* $name:ident: $args:ty;)*) => {$(

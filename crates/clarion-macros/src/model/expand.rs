@@ -3,9 +3,8 @@
 //!
 //! Spans decide where rustc reports a problem:
 //! - each field's type is used as `<Type as FieldType>`, with the user's tokens, so that a type
-//!   that is no field type is reported at the field's type (`__get` and `__set` repeat `META`'s
-//!   error word for word, which rustc prints once; `field_from_row`'s adds a note, and is the
-//!   only second error);
+//!   that is no field type is reported at the field's type, once (`__get`, `__set` and
+//!   `__from_row` repeat `META`'s error word for word, which rustc prints once);
 //! - a `default` is bound to a local of the field's type, so a value of another type is reported
 //!   at the expression, with "expected due to this" at the field's type;
 //! - the `impl Model` (which needs `Send + 'static`) names the struct with its own span.
@@ -66,7 +65,11 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
     });
     let from_row = model.fields.iter().zip(indices).map(|(field, index)| {
         let (member, ty) = (field.ident, field.ty);
-        quote!(#member: #private::field_from_row::<Self, #ty>(__clarion_row, #index)?,)
+        quote!(#member: #private::field_from_row_by::<Self, #ty>(
+            __clarion_row,
+            #index,
+            <#ty as #private::FieldType>::from_value,
+        )?,)
     });
     let handles = handles(model);
     let key_type = {
@@ -371,6 +374,14 @@ fn relation_impls(model: &Model) -> TokenStream {
                 Some(through) => through_tokens(model, relation, through),
                 None => (quote!(;), TokenStream::new()),
             };
+            // A custom `through` model also sends the relation's `m2m_changed`, so
+            // `#[receiver(m2m_changed, sender = Through)]` is accepted.
+            let through_sends = relation.through.as_ref().map(|through| {
+                quote! {
+                    #[automatically_derived]
+                    impl #private::M2mSender<#ty> for #through {}
+                }
+            });
             quote! {
                 static #static_name: #private::ManyToManyMeta = #private::ManyToManyMeta::__new(
                     #field,
@@ -390,6 +401,7 @@ fn relation_impls(model: &Model) -> TokenStream {
                     const META: &'static #private::ManyToManyMeta = &#static_name;
                     #sender
                 }
+                #through_sends
             }
         });
     quote!(#(#impls)*)
@@ -534,10 +546,15 @@ fn default_fn(function: &syn::Ident, field: &Field, expr: &syn::Expr) -> TokenSt
 /// same, and rustc reports the identical errors of `__get` and `__set` once.
 fn assertions(model: &Model) -> TokenStream {
     let private = paths::private();
-    let checks = model.fields.iter().map(|field| {
-        let ty = field.ty;
-        quote!(const _: ::core::primitive::bool = <#ty as #private::FieldType>::NULLABLE;)
-    });
+    // A type validation reported with its own hint is not checked again.
+    let checks = model
+        .fields
+        .iter()
+        .filter(|field| super::valid::unsupported_type(field.ty).is_none())
+        .map(|field| {
+            let ty = field.ty;
+            quote!(const _: ::core::primitive::bool = <#ty as #private::FieldType>::NULLABLE;)
+        });
     quote!(#(#checks)*)
 }
 

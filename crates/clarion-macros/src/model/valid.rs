@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use quote::ToTokens;
 
-use super::ast::{Field, Model, is_generic, is_plain};
+use super::ast::{Field, Model, generic_arg, is_generic, is_plain};
 use crate::ctxt::Ctxt;
 
 /// The primary key, as the rules decide it.
@@ -22,6 +22,9 @@ pub(crate) fn check(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
     check_names(cx, model);
     for field in &model.fields {
         check_max_length(cx, field);
+        if let Some(hint) = unsupported_type(field.ty) {
+            cx.error_spanned_by(field.ty, hint);
+        }
     }
     check_columns(cx, model);
     check_handles(cx, model);
@@ -289,11 +292,29 @@ fn primary_key(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
         .filter(|(_, field)| field.attrs.primary_key.is_some())
         .collect();
     match marked.as_slice() {
-        // The key the user chose.
-        [(index, field)] => Some(PrimaryKey {
-            index: *index,
-            auto: is_auto(field),
-        }),
+        // The key the user chose: the database assigns an `Option<i64>` one; any other key is
+        // the user's to set before the first save, so it cannot be `None`.
+        [(index, field)] => {
+            if let Some(inner) = generic_arg(field.ty, "Option")
+                && !is_auto(field)
+            {
+                let name = field.name();
+                let inner = type_text(inner);
+                cx.error_spanned_by(
+                    field.ty,
+                    format!(
+                        "a primary key other than the automatic `Option<i64>` is set by you before \
+                         the first save, so it cannot be an `Option`: write `{name}: {inner}`, or \
+                         `{name}: Option<i64>` for a key the database assigns"
+                    ),
+                );
+                return None;
+            }
+            Some(PrimaryKey {
+                index: *index,
+                auto: is_auto(field),
+            })
+        }
         // Django's implicit key: `id: Option<i64>`, assigned by the database.
         [] => {
             let Some((index, id)) = model
@@ -359,4 +380,34 @@ fn is_auto(field: &Field) -> bool {
 /// A type as written, for messages: `Option<i64>`.
 pub(crate) fn type_text(ty: &syn::Type) -> String {
     super::expand::type_name(&ty.to_token_stream())
+}
+
+/// For a field type that is certainly not a field type, the error that says what to write
+/// instead; rustc's own (`FieldType` is not implemented) cannot know what was meant. Other
+/// types are left to rustc.
+pub(crate) fn unsupported_type(ty: &syn::Type) -> Option<String> {
+    let ty = generic_arg(ty, "Option").unwrap_or(ty);
+    let text = type_text(ty);
+    let name = super::ast::last_ident(ty)?.to_string();
+    let hint = match name.as_str() {
+        "u64" | "u128" | "i128" | "usize" | "isize" => format!(
+            "`{text}` cannot be a model field: databases store signed 64-bit integers; use `i64` \
+             (or `u32`, which fits in one)"
+        ),
+        "SystemTime" | "Instant" => format!(
+            "`{text}` cannot be a model field: enable clarion's `chrono` feature and use \
+             `chrono::DateTime<chrono::Utc>` (or `NaiveDateTime`)"
+        ),
+        "Vec" if generic_arg(ty, "Vec").is_some_and(|inner| !is_plain(inner, "u8")) => format!(
+            "`{text}` cannot be a model field: a list of related models is a many-to-many \
+             relation, declared on the struct as `#[model(many_to_many(tags = Tag))]`; a list of \
+             values is stored as `serde_json::Value`"
+        ),
+        "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => format!(
+            "`{text}` cannot be a model field: store it as `serde_json::Value`, or as rows of a \
+             model of its own with a `ForeignKey` to this one"
+        ),
+        _ => return None,
+    };
+    Some(hint)
 }

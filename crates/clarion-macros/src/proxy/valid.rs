@@ -29,6 +29,19 @@ pub(crate) fn check(cx: &Ctxt, input: &DeriveInput, attrs: &ProxyAttrs) -> Optio
         return None;
     }
     match syn::parse2::<Type>(of.value.clone()) {
+        // Rule: a proxy's parent is another model. `Self` or the proxy's own name would make
+        // the struct contain itself.
+        Ok(ty) if names_itself(&ty, &input.ident) => {
+            cx.error_spanned_by(
+                &ty,
+                format!(
+                    "a proxy cannot be a proxy of itself: name the model `{}` reads and writes, \
+                     like `#[proxy(of = User)]`",
+                    input.ident
+                ),
+            );
+            None
+        }
         Ok(ty) => Some(ty),
         Err(_) => {
             cx.error_spanned_by(&of.value, "`of` takes the model's type, like `of = User`");
@@ -95,5 +108,17 @@ fn unit_struct(input: &DeriveInput) -> String {
         format!("struct {};", input.ident)
     } else {
         format!("{vis} struct {};", input.ident)
+    }
+}
+
+/// Whether `ty` is `Self` or a path ending in the proxy's own name.
+fn names_itself(ty: &Type, ident: &syn::Ident) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            last.arguments.is_empty() && (last.ident == *ident || last.ident == "Self")
+        }),
+        Type::Group(group) => names_itself(&group.elem, ident),
+        Type::Paren(paren) => names_itself(&paren.elem, ident),
+        _ => false,
     }
 }

@@ -61,6 +61,7 @@ fn registration(
         .iter()
         .map(|p| argument(p, erase, &sender_var, &args_var, first_span(signal)));
     let signal_ref = quote_spanned!(at(first_span(signal))=> &#signal);
+    let checks = checks(attr, receiver, &signal_ref, erase);
     let body = returned(item, &signal_ref, quote!(#fn_name(#(#args),*)));
 
     let private = paths::private();
@@ -99,7 +100,7 @@ fn registration(
         #private::inventory::submit! {
             #private::LinkedReceiver::new(
                 #signal_ref,
-                |#sender_var, #args_var| #body,
+                |#sender_var, #args_var| { #checks #body },
                 #private::LinkedMeta {
                     name: #name,
                     file: ::core::file!(),
@@ -111,6 +112,46 @@ fn registration(
                 },
             )
         }
+    }
+}
+
+/// The checks that make a receiver that could never be called a compile error, each at the
+/// user's token: the sender must be able to send the signal (a model for a model signal, a
+/// relation for `m2m_changed`), and the `instance` taken must be one the sender sends. The
+/// signal's argument type decides what applies (`clarion::__private::SenderIsModel` and its
+/// siblings); each check compiles to nothing.
+fn checks(
+    attr: &ReceiverAttr,
+    receiver: &Receiver,
+    signal_ref: &TokenStream,
+    erase: &EraseLifetimes,
+) -> TokenStream {
+    let Some(sender) = &attr.sender else {
+        return TokenStream::new();
+    };
+    let private = paths::private();
+    let args_of = quote!(&#private::args_of(#signal_ref));
+    let check = |ty: &Type, trait_args: TokenStream| {
+        let (first, last) = spans(ty);
+        let private = paths::private_at(first);
+        let lt = quote_spanned!(first=> <);
+        let check = Ident::new("check", last);
+        let call_args = group_at(last, args_of.clone());
+        quote! { #lt #ty as #private::#trait_args>::#check #call_args; }
+    };
+    let sender_is_model = check(sender, quote!(SenderIsModel<_>));
+    let sender_is_relation = check(sender, quote!(SenderIsRelation<_, _>));
+    let instances = receiver.params.iter().filter_map(|param| match param.kind {
+        ParamKind::Field(Borrow::Ref | Borrow::Mut) if param.ident == "instance" => {
+            let ty = erase.ty(param.ty);
+            Some(check(referent(&ty), quote!(InstanceOf<#sender, _>)))
+        }
+        _ => None,
+    });
+    quote! {
+        #sender_is_model
+        #sender_is_relation
+        #(#instances)*
     }
 }
 

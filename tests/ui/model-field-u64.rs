@@ -1,0 +1,9 @@
+use clarion::prelude::*;
+
+#[derive(Model)]
+struct Counter {
+    id: Option<i64>,
+    hits: u64,
+}
+
+fn main() {}

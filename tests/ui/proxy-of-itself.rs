@@ -1,0 +1,6 @@
+use clarion::prelude::*;
+
+#[proxy(of = Staff)]
+pub struct Staff;
+
+fn main() {}
