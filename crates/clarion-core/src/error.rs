@@ -335,6 +335,28 @@ pub enum Error {
     /// Any other error, boxed.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// A statement named a column that its table does not have: usually a field added to a
+    /// model whose table was created before it, and never brought up to date. Run
+    /// [`migrate`](crate::migrate), which adds the missing columns.
+    #[error(
+        "column `{column}`{} does not exist; run `clarion::migrate()` to add the missing columns of your models",
+        of_table(.table.as_deref())
+    )]
+    MissingColumn {
+        /// The table, when the database names it (SQLite does on an insert, PostgreSQL on an
+        /// insert or update; a read names only the column).
+        table: Option<String>,
+        /// The column, as the statement named it.
+        column: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+fn of_table(table: Option<&str>) -> String {
+    table
+        .map(|table| format!(" of table `{table}`"))
+        .unwrap_or_default()
 }
 
 impl Error {
