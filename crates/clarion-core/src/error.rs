@@ -351,6 +351,20 @@ pub enum Error {
         /// The driver's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// [`migrate`](crate::migrate) found differences between the models and the database that
+    /// it does not resolve on its own, as they could lose data or need a person's decision (a
+    /// changed type, a column that became `NOT NULL` or lost it, a new `NOT NULL` column
+    /// without a default). Nothing was changed: each difference carries SQL a person could run
+    /// (see docs/migrations.md).
+    #[error(
+        "the database differs from the models in {} way(s) that `migrate()` does not change on its own; nothing was changed: {}",
+        .differences.len(),
+        display_all(.differences)
+    )]
+    SchemaDiffers {
+        /// Each difference, in the order of the models and their fields.
+        differences: Vec<crate::migrate::SchemaDifference>,
+    },
 }
 
 fn of_table(table: Option<&str>) -> String {
@@ -463,7 +477,7 @@ fn rows_found(count: usize) -> String {
     }
 }
 
-fn display_all(errors: &[Error]) -> String {
+fn display_all<T: fmt::Display>(errors: &[T]) -> String {
     errors
         .iter()
         .map(ToString::to_string)
