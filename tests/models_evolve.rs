@@ -70,8 +70,9 @@ fn int() -> &'static str {
 }
 
 /// A fresh database as `alias`, with the tables an older build created: `evolve_post` with
-/// only `id` and `title` (and one row), `evolve_label` with a column no model declares, and
-/// `evolve_counter` as the model declares it.
+/// only `id` and `title` (and one row), `evolve_label` with a column no model declares and
+/// `name` as a `varchar` (of the family of the model's `text`), and `evolve_counter` as the
+/// model declares it.
 fn old_database(alias: &'static str) -> &'static str {
     backend::register(alias);
     let id = id();
@@ -80,7 +81,7 @@ fn old_database(alias: &'static str) -> &'static str {
         tx.execute_batch(&format!(
             "CREATE TABLE evolve_post ({id}, \"title\" text NOT NULL); \
              INSERT INTO evolve_post (title) VALUES ('first'); \
-             CREATE TABLE evolve_label ({id}, \"name\" text NOT NULL, \"legacy\" text NULL); \
+             CREATE TABLE evolve_label ({id}, \"name\" varchar(100) NOT NULL, \"legacy\" text NULL); \
              CREATE TABLE evolve_counter ({id}, \"hits\" {int} NOT NULL)"
         ))
     })
@@ -461,4 +462,38 @@ fn two_migrations_at_once_run_one_after_the_other() {
             "round {round}"
         );
     }
+}
+
+#[test]
+fn the_sqlite_rebuild_of_a_changed_type_runs_as_given() {
+    if backend::backend() != Backend::Sqlite {
+        return; // PostgreSQL's `ALTER COLUMN … TYPE` runs in the test above.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rebuild.db");
+    let alias = "evolve_rebuild";
+    db::register(Database::open_as(alias, &format!("sqlite://{}", path.display())).unwrap());
+    db::atomic_using(alias, |tx| {
+        tx.execute_batch(&format!(
+            "CREATE TABLE evolve_counter ({}, \"hits\" text NOT NULL); \
+             INSERT INTO evolve_counter (hits) VALUES ('12')",
+            id()
+        ))
+    })
+    .unwrap();
+    let Error::SchemaDiffers { differences } = clarion::migrate_using(alias).unwrap_err() else {
+        panic!("expected SchemaDiffers")
+    };
+    // A person runs it outside clarion, as sqlite3 would: it opens its own transaction.
+    let conn = db::rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&differences[0].sql).unwrap();
+    drop(conn);
+    clarion::migrate_using(alias).unwrap();
+    let counter = Counter::objects()
+        .using(alias)
+        .iter()
+        .unwrap()
+        .next()
+        .unwrap();
+    assert_eq!(counter.hits, 12);
 }

@@ -62,8 +62,8 @@ pub struct MigrationStep {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DifferenceKind {
-    /// The column's type is not the one the field's type maps to: changing it rewrites every
-    /// row, and may fail or lose precision on some.
+    /// The column's type is not of the family the field's type maps to (on SQLite, another
+    /// affinity): changing it rewrites every row, and may fail or lose precision on some.
     Type,
     /// The column allows `NULL` where the field is not an `Option` (or the other way round):
     /// making it `NOT NULL` fails on the rows that hold `NULL`, and SQLite can change neither
@@ -346,7 +346,7 @@ fn compare(
     let mut differences = Vec::new();
     let table = quote(meta.table);
     let name = quote(field.column);
-    if !column.ty.eq_ignore_ascii_case(&catalog) {
+    if family(backend, &column.ty) != family(backend, &catalog) {
         let sql = match backend {
             Backend::Postgres => {
                 format!("ALTER TABLE {table} ALTER COLUMN {name} TYPE {ty} USING {name}::{ty}")
@@ -381,6 +381,40 @@ fn compare(
         });
     }
     Ok(differences)
+}
+
+/// The family a column type belongs to, as far as the values clarion reads and writes go: two
+/// types of one family hold the same values, and `migrate()` leaves a column of the field's
+/// family as it is. On SQLite, the type's affinity (<https://sqlite.org/datatype3.html>, 3.1):
+/// `varchar(50)` and `text` hold the same text. On PostgreSQL, the integers (a narrower one
+/// than `bigint` fails on the values that do not fit it, with the server's error), the
+/// floats, and the texts (`varchar(n)` or not: clarion checks `max_length` itself); every other
+/// type is its own.
+fn family(backend: Backend, ty: &str) -> String {
+    let ty = ty.trim().to_ascii_lowercase();
+    match backend {
+        Backend::Sqlite => {
+            let affinity = if ty.contains("int") {
+                "integer"
+            } else if ["char", "clob", "text"].iter().any(|t| ty.contains(t)) {
+                "text"
+            } else if ty.is_empty() || ty.contains("blob") {
+                "blob"
+            } else if ["real", "floa", "doub"].iter().any(|t| ty.contains(t)) {
+                "real"
+            } else {
+                "numeric"
+            };
+            affinity.to_owned()
+        }
+        Backend::Postgres => match ty.as_str() {
+            "smallint" | "integer" | "bigint" => "integer".to_owned(),
+            "real" | "double precision" => "float".to_owned(),
+            "text" => "text".to_owned(),
+            _ if ty.starts_with("character") => "text".to_owned(),
+            _ => ty,
+        },
+    }
 }
 
 /// SQLite's way to change what `ALTER TABLE` cannot: a new table as the model declares it, the
@@ -475,4 +509,27 @@ fn index_exists(tx: &Transaction, name: &str) -> Result<bool> {
     };
     let rows = tx.query_values(sql, &[Value::Text(name.to_owned())])?;
     Ok(matches!(rows.first().and_then(|row| row.first()), Some(Value::Int(n)) if *n > 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_of_one_family_hold_the_same_values() {
+        let same = |backend, a, b| family(backend, a) == family(backend, b);
+        assert!(same(Backend::Sqlite, "varchar(50)", "text"));
+        assert!(same(Backend::Sqlite, "INT", "integer"));
+        assert!(same(Backend::Sqlite, "BLOB", ""));
+        assert!(!same(Backend::Sqlite, "text", "integer"));
+        assert!(!same(Backend::Sqlite, "real", "integer"));
+        assert!(same(Backend::Postgres, "integer", "bigint"));
+        assert!(same(Backend::Postgres, "character varying(100)", "text"));
+        assert!(!same(Backend::Postgres, "text", "bigint"));
+        assert!(!same(
+            Backend::Postgres,
+            "timestamp without time zone",
+            "timestamp with time zone"
+        ));
+    }
 }
