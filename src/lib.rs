@@ -406,6 +406,11 @@ struct RelationsGuideDoctests;
 #[doc = include_str!("../docs/databases.md")]
 struct DatabasesGuideDoctests;
 
+// And those of the migrations guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/migrations.md")]
+struct MigrationsGuideDoctests;
+
 // And those of the request signals' guide, which need the `tower` feature (on for the tests:
 // the crate's dev-dependency on itself enables it).
 #[cfg(all(doctest, feature = "tower"))]

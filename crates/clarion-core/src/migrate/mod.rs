@@ -1,5 +1,7 @@
-//! `migrate()`: creates the tables of every linked model (Django's `migrate`, without migration
-//! files: tables that are missing are created, existing ones are left as they are).
+//! `migrate()`: brings a database up to every linked model (Django's `migrate`, without
+//! migration files): missing tables, columns, indexes and join tables are created; what could
+//! lose data is refused with [`Error::SchemaDiffers`]; `migrate_plan()` shows it all without
+//! running it. The guide: docs/migrations.md.
 //!
 //! ```standalone_crate
 //! use clarion::db::{self, Database};
@@ -41,7 +43,9 @@
 //! | a `ForeignKey` | `REFERENCES "<target>" ("<key>") DEFERRABLE INITIALLY DEFERRED`, and an index |
 //! | `many_to_many(name = Target)` | a join table `<table>_<name>` (`id`, one column per side, unique together) |
 //!
-//! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
+//! A field an existing table lacks is added with `ALTER TABLE … ADD COLUMN` (a `unique` one
+//! then gets a unique index), and missing indexes and join tables are created; nothing is ever
+//! dropped, renamed or changed in type (`plan.rs` compares; `history.rs` records and locks).
 
 use sea_query::{Alias, ColumnDef, Expr, Table};
 
