@@ -61,10 +61,11 @@
 extern crate self as clarion;
 
 pub use clarion_core::{
-    AnySignal, ColumnType, Connect, ConstraintKind, Error, FieldError, FieldType,
-    IntoReceiverResult, Migrated, Origin, Outcome, ReceiverFn, ReceiverId, ReceiverInfo, Result,
-    Sender, Signal, SignalArgs, Value, ValueRef, db, expect_linked, fixtures, linked_crates,
-    migrate, migrate_using, query, receivers, signal, signals, testing,
+    AnySignal, ColumnType, Connect, ConstraintKind, DifferenceKind, Error, FieldError, FieldType,
+    HISTORY_TABLE, IntoReceiverResult, Migrated, MigrationPlan, MigrationStep, Origin, Outcome,
+    ReceiverFn, ReceiverId, ReceiverInfo, Result, SchemaDifference, Sender, Signal, SignalArgs,
+    StepKind, Value, ValueRef, db, expect_linked, fixtures, linked_crates, migrate, migrate_plan,
+    migrate_plan_using, migrate_using, query, receivers, signal, signals, testing,
 };
 
 /// clarion from async code: the awaitable API (`asave`, `aget`, `aatomic`, …) and how it runs.
@@ -404,6 +405,11 @@ struct RelationsGuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/databases.md")]
 struct DatabasesGuideDoctests;
+
+// And those of the migrations guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/migrations.md")]
+struct MigrationsGuideDoctests;
 
 // And those of the request signals' guide, which need the `tower` feature (on for the tests:
 // the crate's dev-dependency on itself enables it).

@@ -120,12 +120,39 @@ fn a_missing_table_says_to_migrate() {
 }
 
 #[test]
+fn a_missing_column_says_to_migrate() {
+    let alias = fresh("errors_missing_column");
+    // A column the table lacks was an `Error::Database` before it was classified.
+    let error = write(alias, "INSERT INTO author (nope) VALUES (1)");
+    assert!(
+        matches!(&error, Error::MissingColumn { table: Some(table), column, .. }
+            if table == "author" && column == "nope"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "column `nope` of table `author` does not exist; run `clarion::migrate()` to add the \
+         missing columns of your models"
+    );
+    // A double-quoted name is never read as a string: SQLite's "double-quoted string"
+    // misfeature is off, so this is a missing column, not the text 'nope'.
+    let error = db::atomic_using(alias, |tx| {
+        tx.query_values("SELECT \"nope\" FROM author", &[])
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&error, Error::MissingColumn { table: None, column, .. } if column == "nope"),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn other_sql_errors_are_database_errors() {
     let alias = fresh("errors_syntax");
-    let error = write(alias, "INSERT INTO author (nope) VALUES (1)");
+    let error = write(alias, "INSERT INTO author (id) VALUES (1, 2)");
     assert!(matches!(error, Error::Database { .. }), "{error:?}");
     assert!(
-        error.to_string().contains("no column named nope"),
+        error.to_string().contains("2 values for 1 columns"),
         "{error}"
     );
 }

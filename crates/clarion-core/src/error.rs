@@ -352,6 +352,42 @@ pub enum Error {
         /// The second, by label.
         second: &'static str,
     },
+    /// A statement named a column that its table does not have: usually a field added to a
+    /// model whose table was created before it, and never brought up to date. Run
+    /// [`migrate`](crate::migrate), which adds the missing columns.
+    #[error(
+        "column `{column}`{} does not exist; run `clarion::migrate()` to add the missing columns of your models",
+        of_table(.table.as_deref())
+    )]
+    MissingColumn {
+        /// The table, when the database names it (SQLite does on an insert, PostgreSQL on an
+        /// insert or update; a read names only the column).
+        table: Option<String>,
+        /// The column, as the statement named it.
+        column: String,
+        /// The driver's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// [`migrate`](crate::migrate) found differences between the models and the database that
+    /// it does not resolve on its own, as they could lose data or need a person's decision (a
+    /// changed type, a column that became `NOT NULL` or lost it, a new `NOT NULL` column
+    /// without a default). Nothing was changed: each difference carries SQL a person could run
+    /// (see docs/migrations.md).
+    #[error(
+        "the database differs from the models in {} way(s) that `migrate()` does not change on its own; nothing was changed: {}",
+        .differences.len(),
+        display_all(.differences)
+    )]
+    SchemaDiffers {
+        /// Each difference, in the order of the models and their fields.
+        differences: Vec<crate::migrate::SchemaDifference>,
+    },
+}
+
+fn of_table(table: Option<&str>) -> String {
+    table
+        .map(|table| format!(" of table `{table}`"))
+        .unwrap_or_default()
 }
 
 impl Error {
@@ -458,7 +494,7 @@ fn rows_found(count: usize) -> String {
     }
 }
 
-fn display_all(errors: &[Error]) -> String {
+fn display_all<T: fmt::Display>(errors: &[T]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

@@ -23,7 +23,10 @@ mod value;
 #[cfg(feature = "tokio")]
 pub use asynchronous::{amigrate, amigrate_using};
 pub use error::{ConstraintKind, Error, Result};
-pub use migrate::{Migrated, migrate, migrate_using};
+pub use migrate::{
+    DifferenceKind, HISTORY_TABLE, Migrated, MigrationPlan, MigrationStep, SchemaDifference,
+    StepKind, migrate, migrate_plan, migrate_plan_using, migrate_using,
+};
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
 pub use registry::{expect_linked, linked_crates, receivers, signals};
 pub use sender::Sender;

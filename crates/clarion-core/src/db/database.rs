@@ -147,6 +147,12 @@ impl Database {
         }
         .with_init(move |conn| {
             conn.busy_handler(Some(super::sqlite_error::busy_wait))?;
+            // SQLite reads a double-quoted name that names no column as a string literal (its
+            // "double-quoted string" misfeature): a read of a column the table lacks would
+            // return the column's name as its value, and fail later as a value error. Turned
+            // off, it is "no such column", which `Error::MissingColumn` explains.
+            conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
+            conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
             conn.execute_batch("PRAGMA foreign_keys = ON;")?;
             send_connection_created(&created_alias, Connection::sqlite(conn)).map_err(|error| {
                 // The pool's init hook speaks rusqlite's error type.

@@ -662,11 +662,41 @@ impl From<postgres::Error> for Error {
                     source: Box::new(ServerError(error)),
                 }
             }
+            SqlState::UNDEFINED_COLUMN => match undefined_column(db.message()) {
+                Some((table, column)) => Error::MissingColumn {
+                    table,
+                    column,
+                    source: Box::new(ServerError(error)),
+                },
+                None => Error::Database {
+                    source: Box::new(ServerError(error)),
+                },
+            },
             _ => Error::Database {
                 source: Box::new(ServerError(error)),
             },
         }
     }
+}
+
+/// The table (when named) and column of the server's messages for SQLSTATE `42703`:
+/// `column "views" of relation "post" does not exist` (insert, update), `column "views" does
+/// not exist` (read) or `column post.views does not exist` (a qualified name).
+fn undefined_column(message: &str) -> Option<(Option<String>, String)> {
+    let rest = message.strip_prefix("column ")?;
+    if let Some(rest) = rest.strip_prefix('"') {
+        let (column, rest) = rest.split_once('"')?;
+        let table = rest
+            .strip_prefix(" of relation \"")
+            .and_then(|rest| rest.split_once('"'))
+            .map(|(table, _)| table.to_owned());
+        return Some((table, column.to_owned()));
+    }
+    let (name, _) = rest.split_once(" does not exist")?;
+    Some(match name.rsplit_once('.') {
+        Some((table, column)) => (Some(table.to_owned()), column.to_owned()),
+        None => (None, name.to_owned()),
+    })
 }
 
 /// The columns of a key named in a violation's detail, `Key (a, b)=(1, 2) already exists.`;
@@ -691,6 +721,7 @@ pub(crate) fn aborts_transaction(error: &Error) -> bool {
     match error {
         Error::Integrity { source, .. }
         | Error::MissingTable { source, .. }
+        | Error::MissingColumn { source, .. }
         | Error::Busy { source, .. }
         | Error::Serialization { source, .. }
         | Error::ConnectionLost { source, .. }
@@ -715,6 +746,24 @@ mod tests {
         assert!(!super::may_change_schema(
             "UPDATE tag SET posts = (SELECT count(*) FROM post_tags)"
         ));
+    }
+
+    #[test]
+    fn the_table_and_column_of_an_undefined_column() {
+        let read = |message| super::undefined_column(message);
+        assert_eq!(
+            read("column \"views\" of relation \"post\" does not exist"),
+            Some((Some("post".to_owned()), "views".to_owned()))
+        );
+        assert_eq!(
+            read("column \"views\" does not exist"),
+            Some((None, "views".to_owned()))
+        );
+        assert_eq!(
+            read("column post.views does not exist"),
+            Some((Some("post".to_owned()), "views".to_owned()))
+        );
+        assert_eq!(read("syntax error at or near \"x\""), None);
     }
 
     #[test]

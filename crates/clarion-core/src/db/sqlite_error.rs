@@ -13,6 +13,8 @@ impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
         let (code, message) = match &error {
             rusqlite::Error::SqliteFailure(code, message) => (*code, message.clone()),
+            // An error in preparing a statement, with its offset in the SQL.
+            rusqlite::Error::SqlInputError { error, msg, .. } => (*error, Some(msg.clone())),
             _ => {
                 return Error::Database {
                     source: Box::new(error),
@@ -70,10 +72,46 @@ impl From<rusqlite::Error> for Error {
                 source: Box::new(error),
             };
         }
+        // So is a missing column, once double-quoted names are never read as strings (see
+        // `Database::open`): "no such column: views" when read or updated, "table post has no
+        // column named views" when inserted.
+        if let Some((table, column)) = missing_column(&message) {
+            return Error::MissingColumn {
+                table,
+                column,
+                source: Box::new(error),
+            };
+        }
         Error::Database {
             source: Box::new(error),
         }
     }
+}
+
+/// The table (when named) and column of SQLite's messages for a column that does not exist.
+fn missing_column(message: &str) -> Option<(Option<String>, String)> {
+    if let Some(column) = message.strip_prefix("no such column: ") {
+        // Since SQLite 3.50, a double-quoted name is quoted, with a hint that does not apply to
+        // clarion's statements: `no such column: "views" - should this be a string literal in
+        // single-quotes?`.
+        let column = column
+            .split_once(" - ")
+            .map_or(column, |(column, _)| column);
+        let column = column
+            .strip_prefix('"')
+            .and_then(|column| column.strip_suffix('"'))
+            .map_or_else(|| column.to_owned(), |column| column.replace("\"\"", "\""));
+        let column = column.as_str();
+        // A qualified name, `post.views`, when the statement qualified it.
+        return Some(match column.rsplit_once('.') {
+            Some((table, column)) => (Some(table.to_owned()), column.to_owned()),
+            None => (None, column.to_owned()),
+        });
+    }
+    let rest = message.strip_prefix("table ")?;
+    let (table, column) = rest.split_once(" has no column named ")?;
+    let table = table.strip_prefix("main.").unwrap_or(table);
+    Some((Some(table.to_owned()), column.to_owned()))
 }
 
 /// SQLite's own schedule for waiting on a lock (`sqliteDefaultBusyCallback`), in milliseconds.
@@ -158,6 +196,29 @@ fn gave_up_waiting() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_columns_are_read_off_both_messages() {
+        assert_eq!(
+            missing_column("no such column: views"),
+            Some((None, "views".to_owned()))
+        );
+        assert_eq!(
+            missing_column("no such column: post.views"),
+            Some((Some("post".to_owned()), "views".to_owned()))
+        );
+        assert_eq!(
+            missing_column("table post has no column named views"),
+            Some((Some("post".to_owned()), "views".to_owned()))
+        );
+        assert_eq!(
+            missing_column(
+                "no such column: \"views\" - should this be a string literal in single-quotes?"
+            ),
+            Some((None, "views".to_owned()))
+        );
+        assert_eq!(missing_column("near \"x\": syntax error"), None);
+    }
 
     fn busy() -> Error {
         rusqlite::Error::SqliteFailure(

@@ -106,6 +106,10 @@ pub struct Migrate<'a> {
     pub models: &'a [&'static ModelMeta],
     /// The tables created; empty in `pre_migrate` (and when all existed).
     pub created: &'a [&'static str],
+    /// The columns added to existing tables, as `(table, column)`; empty in `pre_migrate`.
+    pub added_columns: &'a [(&'static str, &'static str)],
+    /// The statements about to run (`pre_migrate`) or run (`post_migrate`), in order.
+    pub steps: &'a [crate::migrate::MigrationStep],
     /// The transaction the migration runs in.
     pub tx: &'a Transaction,
 }

@@ -1,5 +1,7 @@
-//! `migrate()`: creates the tables of every linked model (Django's `migrate`, without migration
-//! files: tables that are missing are created, existing ones are left as they are).
+//! `migrate()`: brings a database up to every linked model (Django's `migrate`, without
+//! migration files): missing tables, columns, indexes and join tables are created; what could
+//! lose data is refused with [`Error::SchemaDiffers`]; `migrate_plan()` shows it all without
+//! running it. The guide: docs/migrations.md.
 //!
 //! ```standalone_crate
 //! use clarion::db::{self, Database};
@@ -41,7 +43,9 @@
 //! | a `ForeignKey` | `REFERENCES "<target>" ("<key>") DEFERRABLE INITIALLY DEFERRED`, and an index |
 //! | `many_to_many(name = Target)` | a join table `<table>_<name>` (`id`, one column per side, unique together) |
 //!
-//! Missing indexes of existing tables are created too; nothing is ever altered or dropped.
+//! A field an existing table lacks is added with `ALTER TABLE … ADD COLUMN` (a `unique` one
+//! then gets a unique index), and missing indexes and join tables are created; nothing is ever
+//! dropped, renamed or changed in type (`plan.rs` compares; `history.rs` records and locks).
 
 use sea_query::{Alias, ColumnDef, Expr, Table};
 
@@ -52,28 +56,49 @@ use crate::model::{FieldMeta, ManyToManyMeta, ModelMeta, models};
 use crate::sender::Sender;
 use crate::value::{ColumnType, Value};
 
+mod history;
+mod plan;
+
+pub use history::HISTORY_TABLE;
+pub use plan::{DifferenceKind, MigrationPlan, MigrationStep, SchemaDifference, StepKind};
+
 /// What [`migrate`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Migrated {
     /// The tables created, in the order they were created.
     pub created: Vec<&'static str>,
+    /// The columns added to existing tables, as `(table, column)`, in the order they were
+    /// added.
+    pub added_columns: Vec<(&'static str, &'static str)>,
+    /// Every statement run, in order (tables, columns, indexes, foreign keys), as recorded in
+    /// [`HISTORY_TABLE`].
+    pub steps: Vec<MigrationStep>,
 }
 
-/// Creates the missing tables of every linked model on the default database.
+/// Brings the default database up to every linked model.
 ///
 /// See [`migrate_using`].
 pub fn migrate() -> Result<Migrated> {
     migrate_using(crate::db::DEFAULT_ALIAS)
 }
 
-/// Creates the missing tables (and indexes) of every linked model on the database registered as
-/// `using`, in one transaction.
+/// Brings the database registered as `using` up to every linked model, in one transaction:
+/// creates the missing tables, adds the missing columns, indexes and join tables.
 ///
-/// 1. [`pre_migrate`] is sent once, with every model in `models` and an empty `created`.
-/// 2. Each model's table is created, in the order of [`models()`](crate::model::models), unless
-///    a table of that name exists; then its missing indexes.
-/// 3. [`post_migrate`] is sent once, with the tables created in `created`.
+/// 1. The migration lock is taken (on PostgreSQL a transaction-level advisory lock; on SQLite
+///    the transaction's write lock), so that two processes migrating at once run one after
+///    the other, and the second finds nothing left to do.
+/// 2. The database is compared with the models ([`migrate_plan_using`] shows the outcome). If
+///    a difference cannot be resolved safely (a changed type or nullability, a new `NOT NULL`
+///    column without a default, a new primary key), nothing is changed and
+///    [`Error::SchemaDiffers`] lists each, with SQL a person could run. A column the database
+///    has and no model declares is left alone, as Django leaves it.
+/// 3. [`pre_migrate`] is sent once, with every model in `models`, the statements about to run
+///    in `steps`, and an empty `created` and `added_columns`.
+/// 4. The statements run, in order, and each is recorded in [`HISTORY_TABLE`].
+/// 5. [`post_migrate`] is sent once, with the tables created in `created`, the columns added
+///    in `added_columns` and the statements run in `steps`.
 ///
 /// Django sends both signals once per app, with the app's config as sender; clarion has no app
 /// registry, so it sends each once for the whole migration, with [`Migrated`] as the sender: a
@@ -81,68 +106,75 @@ pub fn migrate() -> Result<Migrated> {
 ///
 /// An error (including one returned by a receiver) rolls everything back: no table is created.
 /// Two models mapped to one table are reported first, as [`Error::DuplicateTable`](crate::Error::DuplicateTable).
-/// Running it again creates nothing, so it is safe to call at every start.
+/// Running it again changes nothing, so it is safe to call at every start.
 pub fn migrate_using(using: &str) -> Result<Migrated> {
     crate::model::check_tables()?;
     let metas: Vec<&'static ModelMeta> = models().iter().map(|model| model.meta()).collect();
     let sender = Sender::of::<Migrated>();
     db::atomic_using(using, |tx| {
+        history::lock(tx)?;
+        let plan = plan::plan(tx, &metas)?;
+        if !plan.differences.is_empty() {
+            return Err(Error::SchemaDiffers {
+                differences: plan.differences,
+            });
+        }
         pre_migrate.send(
             sender,
             &mut Migrate {
                 using,
                 models: &metas,
                 created: &[],
+                added_columns: &[],
+                steps: &plan.steps,
                 tx,
             },
         )?;
-        let mut created = Vec::new();
-        let mut constraints = Vec::new();
-        // A proxy has no table of its own: its concrete model's is created for it.
-        for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
-            if !table_exists(tx, meta.table)? {
-                tx.execute_batch(&create_table(meta, tx.backend())?)?;
-                created.push(meta.table);
-                if tx.backend() == Backend::Postgres {
-                    constraints.extend(foreign_keys(meta));
+        let mut migrated = Migrated::default();
+        for step in plan.steps {
+            tx.execute_batch(&step.sql)?;
+            match (step.kind, step.column) {
+                (StepKind::CreateTable, _) => migrated.created.push(step.table),
+                (StepKind::AddColumn, Some(column)) => {
+                    migrated.added_columns.push((step.table, column));
                 }
+                _ => {}
             }
-            for index in create_indexes(meta) {
-                tx.execute_batch(&index)?;
-            }
+            migrated.steps.push(step);
         }
-        // PostgreSQL checks that a `REFERENCES` names an existing table, which SQLite does not:
-        // the keys are added once every table exists (Django's deferred SQL).
-        for constraint in constraints {
-            tx.execute_batch(&constraint)?;
-        }
-        // Join tables after every model's: a join table names both sides.
-        for meta in metas.iter().filter(|meta| !meta.is_proxy()) {
-            // A `through` model is a model: its table is created with the others.
-            for relation in meta.many_to_many().iter().filter(|r| r.through().is_none()) {
-                if !table_exists(tx, relation.table())? {
-                    tx.execute_batch(&create_join_table(relation, tx.backend()))?;
-                    created.push(relation.table());
-                }
-                for index in join_indexes(relation) {
-                    tx.execute_batch(&index)?;
-                }
-            }
-        }
+        history::record(tx, &migrated.steps)?;
         post_migrate.send(
             sender,
             &mut Migrate {
                 using,
                 models: &metas,
-                created: &created,
+                created: &migrated.created,
+                added_columns: &migrated.added_columns,
+                steps: &migrated.steps,
                 tx,
             },
         )?;
-        Ok(Migrated { created })
+        Ok(migrated)
     })
 }
 
-fn table_exists(tx: &Transaction, table: &str) -> Result<bool> {
+/// The statements [`migrate`] would run on the default database, and the differences it would
+/// refuse, without changing anything (a dry run).
+///
+/// See [`migrate_plan_using`].
+pub fn migrate_plan() -> Result<MigrationPlan> {
+    migrate_plan_using(crate::db::DEFAULT_ALIAS)
+}
+
+/// The statements [`migrate_using`] would run on the database registered as `using`, in
+/// order, and the differences it would refuse ([`MigrationPlan::differences`]; when there are any,
+/// `migrate` runs none of the statements). Nothing is changed and no signal is sent.
+pub fn migrate_plan_using(using: &str) -> Result<MigrationPlan> {
+    let metas: Vec<&'static ModelMeta> = models().iter().map(|model| model.meta()).collect();
+    db::atomic_using(using, |tx| plan::plan(tx, &metas))
+}
+
+pub(super) fn table_exists(tx: &Transaction, table: &str) -> Result<bool> {
     // SQLite matches table names without regard to ASCII case, and so must this check, or
     // `CREATE TABLE IF NOT EXISTS` would silently do nothing for a table reported as created.
     // PostgreSQL matches quoted names exactly, in the schema tables are created in.
@@ -159,20 +191,53 @@ fn table_exists(tx: &Transaction, table: &str) -> Result<bool> {
     Ok(matches!(rows.first().and_then(|row| row.first()), Some(Value::Int(n)) if *n > 0))
 }
 
-/// `CREATE TABLE IF NOT EXISTS` for `meta`, with Django's column definitions for `backend`.
-pub(crate) fn create_table(meta: &'static ModelMeta, backend: Backend) -> Result<String> {
+/// `CREATE TABLE IF NOT EXISTS` of `meta`'s table, named `name`, with Django's column
+/// definitions for `backend`.
+fn create_table(meta: &'static ModelMeta, name: &str, backend: Backend) -> Result<String> {
     let mut table = Table::create();
-    table.table(Alias::new(meta.table)).if_not_exists();
+    table.table(Alias::new(name)).if_not_exists();
     for field in meta.fields {
-        table.col(column(meta, field, backend)?);
+        table.col(column(meta, field, backend, true)?);
     }
     Ok(backend.schema(&table))
 }
 
+/// `ALTER TABLE … ADD COLUMN` of `field`, then its unique index: neither SQLite nor a table
+/// with rows can take a `UNIQUE` in the column's definition. Its foreign key on PostgreSQL is
+/// added later, with the others ([`foreign_key`]); its plain index by [`create_indexes`].
+fn add_column(
+    meta: &'static ModelMeta,
+    field: &'static FieldMeta,
+    backend: Backend,
+) -> Result<Vec<MigrationStep>> {
+    let mut alter = Table::alter();
+    alter
+        .table(Alias::new(meta.table))
+        .add_column(column(meta, field, backend, false)?);
+    let mut steps = vec![MigrationStep {
+        kind: StepKind::AddColumn,
+        table: meta.table,
+        column: Some(field.column),
+        sql: backend.schema(&alter),
+    }];
+    if field.unique {
+        let name = format!("{}_uniq", index_name(meta.table, field.column));
+        steps.push(MigrationStep {
+            kind: StepKind::CreateIndex,
+            table: meta.table,
+            column: Some(field.column),
+            sql: create_index(true, &name, meta.table, &[field.column]),
+        });
+    }
+    Ok(steps)
+}
+
+/// `field`'s column definition; `UNIQUE` in it only if `inline_unique`.
 fn column(
     meta: &'static ModelMeta,
     field: &'static FieldMeta,
     backend: Backend,
+    inline_unique: bool,
 ) -> Result<ColumnDef> {
     let invalid = |reason: String| Error::Validation {
         model: meta.label,
@@ -220,7 +285,7 @@ fn column(
                 }
             }
         }
-    } else if field.unique {
+    } else if field.unique && inline_unique {
         column.unique_key();
     }
     if let Some(related) = field.related
@@ -231,21 +296,22 @@ fn column(
     Ok(column)
 }
 
-/// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` for each foreign key of `meta` (PostgreSQL).
-fn foreign_keys(meta: &'static ModelMeta) -> Vec<String> {
-    meta.fields
-        .iter()
-        .filter_map(|field| {
-            let related = field.related?;
-            Some(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
-                crate::model::sql::quote(meta.table),
-                crate::model::sql::quote(&format!("{}_fk", index_name(meta.table, field.column))),
-                crate::model::sql::quote(field.column),
-                references(related.target().concrete_model())
-            ))
-        })
-        .collect()
+/// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` of `field`, if it is a foreign key
+/// (PostgreSQL).
+fn foreign_key(meta: &'static ModelMeta, field: &'static FieldMeta) -> Option<MigrationStep> {
+    let related = field.related?;
+    Some(MigrationStep {
+        kind: StepKind::AddForeignKey,
+        table: meta.table,
+        column: Some(field.column),
+        sql: format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
+            crate::model::sql::quote(meta.table),
+            crate::model::sql::quote(&format!("{}_fk", index_name(meta.table, field.column))),
+            crate::model::sql::quote(field.column),
+            references(related.target().concrete_model())
+        ),
+    })
 }
 
 /// A foreign key's constraint, checked at the commit as Django declares it: rows may point at
@@ -281,18 +347,32 @@ fn create_join_table(relation: &'static ManyToManyMeta, backend: Backend) -> Str
     )
 }
 
+/// An index to create: its table, its column (when it is on one), its name and its statement.
+type IndexDef = (&'static str, Option<&'static str>, String, String);
+
 /// The join table's unique index on both columns (which also serves lookups by the first), and
 /// an index on the second.
-fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<String> {
+fn join_indexes(relation: &'static ManyToManyMeta) -> Vec<IndexDef> {
     let (table, source, target) = (
         relation.table(),
         relation.source_column(),
         relation.target_column(),
     );
     let unique = format!("{}_uniq", index_name(table, &format!("{source}_{target}")));
+    let plain = index_name(table, target);
     vec![
-        create_index(true, &unique, table, &[source, target]),
-        create_index(false, &index_name(table, target), table, &[target]),
+        (
+            table,
+            None,
+            unique.clone(),
+            create_index(true, &unique, table, &[source, target]),
+        ),
+        (
+            table,
+            Some(target),
+            plain.clone(),
+            create_index(false, &plain, table, &[target]),
+        ),
     ]
 }
 
@@ -338,7 +418,7 @@ fn default_literal(value: Value, backend: Backend) -> std::result::Result<Option
 }
 
 /// `CREATE INDEX IF NOT EXISTS` for each `index` field that no key or `UNIQUE` indexes already.
-fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
+fn create_indexes(meta: &'static ModelMeta) -> Vec<IndexDef> {
     meta.fields
         .iter()
         .filter(|field| {
@@ -346,7 +426,8 @@ fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
         })
         .map(|field| {
             let name = index_name(meta.table, field.column);
-            create_index(false, &name, meta.table, &[field.column])
+            let sql = create_index(false, &name, meta.table, &[field.column]);
+            (meta.table, Some(field.column), name, sql)
         })
         .collect()
 }
@@ -355,7 +436,7 @@ fn create_indexes(meta: &'static ModelMeta) -> Vec<String> {
 /// namespace per database, and `table_a` + `b_c` and `table_a_b` + `c` would otherwise collide,
 /// the second index silently skipped by `IF NOT EXISTS`. The hash is FNV-1a, fixed so that a
 /// name never changes between builds (std's hasher may).
-pub(crate) fn index_name(table: &str, column: &str) -> String {
+fn index_name(table: &str, column: &str) -> String {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in table.bytes().chain([0]).chain(column.bytes()) {
         hash ^= u32::from(byte);
