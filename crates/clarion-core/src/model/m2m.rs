@@ -918,7 +918,13 @@ impl Relation<'_> {
             model.sender(),
             tx,
             self.using,
-            &super::DeleteOrigin::QuerySet(meta.label),
+            &super::DeleteOrigin::QuerySet {
+                model: meta.label,
+                query: format!(
+                    "the rows of `{}` whose `{}` is {own}",
+                    meta.label, meta.fields[own_field].name
+                ),
+            },
         )?;
         Ok(())
     }
