@@ -436,7 +436,11 @@ fn deleting_cascades_with_every_pre_delete_first_then_each_model_deleted_by_desc
     };
     let mut ann = ann;
     let deleted = ann.delete_using(alias).unwrap();
-    assert_eq!(origin_is.take(), [(true, false); 8], "3 chapters, 2 notes, 2 books, ann");
+    assert_eq!(
+        origin_is.take(),
+        [(true, false); 8],
+        "3 chapters, 2 notes, 2 books, ann"
+    );
     let (c1, c2, c3) = (c1.id.unwrap(), c2.id.unwrap(), c3.id.unwrap());
     let (b1, b2) = (b1.id.unwrap(), b2.id.unwrap());
     assert_eq!(
