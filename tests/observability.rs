@@ -218,7 +218,44 @@ impl tracing::Subscriber for Recorder {
     }
 }
 
+/// Never interested, but always undecided: see [`Recorder::new`].
+struct Undecided;
+
+impl tracing::Subscriber for Undecided {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(u64::MAX)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 impl Recorder {
+    /// A recorder, for `set_default` on one test's thread (and the threads its awaited work
+    /// runs on).
+    ///
+    /// `tracing` caches whether each callsite is wanted. While at most one subscriber is
+    /// registered, it asks only the default subscriber of the thread that reaches the callsite
+    /// first: a statement run by a parallel test without a subscriber would cache "never" for
+    /// every later test. A subscriber that lives as long as the binary and always answers
+    /// "sometimes" keeps each callsite asking the thread's subscriber at every call.
+    fn new() -> Recorder {
+        static UNDECIDED: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+        UNDECIDED.get_or_init(|| tracing::Dispatch::new(Undecided));
+        Recorder::default()
+    }
+
     /// The lines of `span`'s parent, its parent's, and so on.
     fn ancestors(&self, line: &str) -> Vec<String> {
         let spans = self.spans.lock().unwrap();
@@ -246,7 +283,7 @@ impl Recorder {
 #[test]
 fn statements_transactions_and_sends_are_spans_with_their_outcome() {
     let alias = database("obs_spans");
-    let recorder = Recorder::default();
+    let recorder = Recorder::new();
     let _subscriber = tracing::subscriber::set_default(recorder.clone());
 
     save(note("traced"), alias);
@@ -296,7 +333,7 @@ fn statements_transactions_and_sends_are_spans_with_their_outcome() {
 
 #[test]
 fn a_receiver_failing_in_send_robust_is_an_error_event() {
-    let recorder = Recorder::default();
+    let recorder = Recorder::new();
     let _subscriber = tracing::subscriber::set_default(recorder.clone());
     struct Tester;
     let outcomes = PING.send_robust(Sender::of::<Tester>(), &mut Ping { n: 13 });
@@ -320,7 +357,7 @@ fn a_receiver_failing_in_send_robust_is_an_error_event() {
 fn awaited_work_is_traced_inside_the_awaiting_task_s_span() {
     use tracing::Instrument;
     let alias = database("obs_async");
-    let recorder = Recorder::default();
+    let recorder = Recorder::new();
     let _subscriber = tracing::subscriber::set_default(recorder.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
