@@ -8,12 +8,13 @@
 //! |---|---|---|
 //! | `m2m_add/one_receiver` | inside one `atomic_using`, each of 1,000 saved `Post`s `add`s 5 of 50 saved `Tag`s: `post.tags().using(ALIAS).add(…)`, with one `m2m_changed` receiver for `PostTags` | in one transaction, per post: `SELECT "tag_id" FROM "post_tags" WHERE "post_id" = ? AND "tag_id" IN (?, ?, ?, ?, ?)` reading the keys already related, then `INSERT OR IGNORE INTO "post_tags" ("post_id", "tag_id") VALUES (?, ?)` for each key not among them; both statements prepared once, before the loop |
 //! | `m2m_add/100k_keys` | one `add_keys` of 100,000 saved `Tag`s' keys to one saved `Post`, none related yet, with the same receiver, on a database of its own | in one transaction: which of the keys are related already, by `SELECT "tag_id" FROM "post_tags" WHERE "post_id" = ? AND "tag_id" IN (…)` of 500 keys at a time (clarion's chunk), each size prepared once, into a `HashSet`; then the `INSERT OR IGNORE` above for each key not among them |
-//! | `queryset_delete/post_delete` | `Entry::objects().using(ALIAS).delete()` of 10,000 `Entry` rows, with one `post_delete` receiver | in one transaction: `SELECT "id", "title", "body", "views" FROM "entry"`, reading every column of every row into an owned `(i64, String, String, i64)`, then `DELETE FROM "entry" WHERE "id" = ?` for each row by its key, prepared once |
+//! | `queryset_delete/post_delete` | `Entry::objects().using(ALIAS).delete()` of 10,000 `Entry` rows, with one `post_delete` receiver | in one transaction: `SELECT "id", "title", "body", "views" FROM "entry"`, reading every column of every row into an owned `(i64, String, String, i64)`, then one `DELETE FROM "entry"` |
 //!
 //! Those are the statements clarion runs: an `add` reads which of the keys are related already
 //! and inserts the others (Django's `_add_items`), sending `pre_add` before the inserts and
 //! `post_add` after; a query set delete on a model with a delete receiver loads every row,
-//! then deletes each by its key and sends `post_delete` for each (Django's per-object deletion).
+//! deletes them by their keys and sends `post_delete` for each (Django's per-object deletion),
+//! where the baseline, knowing it deletes the whole table, runs one `DELETE` without a condition.
 //! Each post adds 5 tags it is not related to yet (post `i` takes tags `5i mod 50` to
 //! `5i mod 50 + 4`, counting from 0), so each `add` inserts 5 rows.
 //!
@@ -24,7 +25,7 @@
 //! `post` and `tag`, and the same order of `sqlite_sequence`. Each iteration starts from the
 //! same table contents (no join rows; 10,000 entries); setting them up and cleaning up after
 //! is not timed. The goals: the `add`s at most 1.5x the baseline, the query set delete at most
-//! 2x, and the one `add` of 100,000 keys under a second whatever the baseline takes (it once took
+//! 1.5x (issue #24), and the one `add` of 100,000 keys under a second whatever the baseline takes (it once took
 //! 9 s, comparing every key with every other).
 //!
 //! After criterion's report (under `cargo bench` only), `main` prints a table of its own: each
@@ -355,8 +356,8 @@ impl Raw {
         tx.commit().unwrap();
     }
 
-    /// The baseline of `queryset_delete`: every row read, then each deleted by its key, in one
-    /// transaction.
+    /// The baseline of `queryset_delete`: every row read (for the `post_delete` work), then
+    /// the table emptied by one `DELETE`, in one transaction.
     #[inline(never)] // A function of its own, for callgrind's per-function counts.
     fn delete_entries(&mut self) {
         let tx = self
@@ -374,12 +375,8 @@ impl Raw {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
-            let mut delete = tx
-                .prepare_cached(r#"DELETE FROM "entry" WHERE "id" = ?"#)
-                .unwrap();
-            for row in &rows {
-                black_box(delete.execute([row.0]).unwrap());
-            }
+            // Every row is deleted: one set-based statement, as a competent user writes it.
+            black_box(tx.execute(r#"DELETE FROM "entry""#, ()).unwrap());
             black_box(rows);
         }
         tx.commit().unwrap();
@@ -403,10 +400,13 @@ impl Raw {
 }
 
 /// Every table and index, in creation order, with its SQL.
+/// Without `clarion_migrations`, clarion's record of what `migrate` ran, which the baseline has
+/// no use for.
 const MASTER: &str = "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master \
-                      ORDER BY rowid";
+                      WHERE name <> 'clarion_migrations' ORDER BY rowid";
 /// The tables of `sqlite_sequence`, in the order they got their row.
-const SEQUENCE: &str = "SELECT name FROM sqlite_sequence ORDER BY rowid";
+const SEQUENCE: &str =
+    "SELECT name FROM sqlite_sequence WHERE name <> 'clarion_migrations' ORDER BY rowid";
 
 /// What must be the same on both sides before anything is timed.
 #[derive(Debug, PartialEq)]
@@ -580,7 +580,7 @@ fn cases(posts: &[Post], tags: &[Tag], bulk: &(Post, Vec<i64>)) -> Vec<Case> {
         Case {
             group: "queryset_delete",
             name: "post_delete",
-            goal: Some(2.0),
+            goal: Some(1.5),
             limit: None,
             clarion: Box::new(move || {
                 save_entries(&rows);
