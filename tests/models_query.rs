@@ -571,6 +571,52 @@ fn other_field_types_and_quoted_columns() {
     assert_eq!(ids(notes().filter(Note::BODY.is_null(true))), [20]);
 }
 
+/// Issue 24: the rows a query set delete loads (for its receivers) are deleted by their keys in
+/// chunks, as Django's `delete_batch` does, not one statement each; every row is still announced
+/// and only those rows go.
+#[test]
+fn a_large_delete_with_receivers_is_set_based_and_announces_every_row() {
+    const DB: &str = "q_delete_set";
+    const ROWS: i64 = 1_234;
+    let _db = setup(DB);
+    db::atomic_using(DB, |_| {
+        for i in 0..ROWS {
+            let mut article = Article {
+                id: None,
+                title: format!("t{i}"),
+                slug: format!("bulk-{i}"),
+                views: Some(i),
+            };
+            article.save_with(SaveOptions::new().using(DB))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let before = table_rows(DB, "article");
+    let announced = testing::capture(&post_delete, |_, args: &Delete<'_>| args.instance.pk());
+    let queries = testing::capture_queries();
+    let deleted = articles(DB)
+        .filter(Article::SLUG.contains("bulk-"))
+        .delete()
+        .unwrap();
+    let deletes = queries
+        .take()
+        .into_iter()
+        .filter(|q| q.sql.starts_with("DELETE"))
+        .count();
+    assert_eq!(deleted.total, ROWS as usize);
+    assert_eq!(deletes, 3, "1,234 rows in chunks of 500");
+    let mut keys: Vec<Value> = announced.take();
+    assert_eq!(keys.len(), ROWS as usize);
+    keys.dedup();
+    assert_eq!(keys.len(), ROWS as usize, "each row announced once");
+    assert_eq!(
+        table_rows(DB, "article"),
+        before - ROWS,
+        "the other rows stay"
+    );
+}
+
 #[test]
 fn delete_sends_per_object_signals_in_one_transaction() {
     const DB: &str = "q_delete";

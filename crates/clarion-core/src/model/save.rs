@@ -554,11 +554,17 @@ pub(crate) fn delete_many<M: Model>(
             Ok(())
         };
         announce(&pre_delete, instances)?;
-        let statement = &meta.sql(tx.backend()).delete;
-        let mut rows = 0;
-        for instance in instances.iter() {
-            rows += tx.execute_static(statement, |b| b.bind(instance.__get(meta.pk)))?;
-        }
+        let rows = match &*instances {
+            // An instance's delete: no key copied, nothing allocated.
+            [instance] => tx.execute_static(&meta.sql(tx.backend()).delete, |b| {
+                b.bind(instance.__get(meta.pk))
+            })?,
+            instances => super::collector::delete_keys(
+                tx,
+                meta,
+                instances.iter().map(|i| i.__get(meta.pk).to_owned()).collect(),
+            )?,
+        };
         let mut deleted = Deleted::default();
         deleted.add(meta.label, rows);
         announce(&post_delete, instances)?;
