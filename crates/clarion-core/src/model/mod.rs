@@ -20,6 +20,7 @@ mod relation;
 mod save;
 pub mod signals;
 pub(crate) mod sql;
+mod update_fields;
 
 pub use m2m::{ManyRelated, ManyToManyMeta, ManyToManyRelation, PkSet};
 pub use meta::{FieldMeta, ModelMeta};
@@ -33,6 +34,9 @@ pub use registry::{ModelRegistration, models};
 pub(crate) use registry::{check_tables, model_by_label};
 pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
+pub use update_fields::{
+    AlsoUpdate, IntoFieldName, IntoUpdateFields, MAX_TYPED_UPDATE_FIELDS, ModelColumn, UpdateFields,
+};
 
 /// A struct persisted as a table row (Django's `models.Model`). Implement it with
 /// `#[derive(Model)]`; see the derive's documentation for the attributes.

@@ -87,7 +87,9 @@ impl<M: Model> QuerySet<M> {
     ///   set on it. Only the fields whose value the defaults changed are saved, with
     ///   `update_fields` naming them: `pre_save`/`post_save` with `created = false` and those
     ///   `update_fields`. If no default changed anything, nothing is saved and no save signal is
-    ///   sent. (Django saves every default's field even when unchanged.)
+    ///   sent. (Django saves every default's field even when unchanged.) A `pre_save` receiver
+    ///   that sets another field (a timestamp) adds it to the save with
+    ///   [`AlsoUpdate`](crate::model::AlsoUpdate).
     /// - **Not found**: as in [`get_or_create`](QuerySet::get_or_create), with the defaults set
     ///   after the lookup's equalities (Django's `create_defaults` left to its default); a race
     ///   lost to another caller's insert reads, locks and updates that caller's row.
