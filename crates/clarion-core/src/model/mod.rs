@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
+mod auto_now;
 #[doc(hidden)]
 pub mod checks;
 mod collector;
@@ -22,6 +23,7 @@ pub mod signals;
 pub(crate) mod sql;
 mod update_fields;
 
+pub use auto_now::AutoNow;
 pub use m2m::{ManyRelated, ManyToManyMeta, ManyToManyRelation, PkSet};
 pub use meta::{FieldMeta, ModelMeta};
 #[doc(hidden)]
@@ -93,6 +95,24 @@ pub trait Model: Send + Sized + 'static {
     #[inline]
     fn __set_auto_key(&mut self, id: i64) -> Result<(), FieldError> {
         self.__set(Self::META.pk, ValueRef::Int(id))
+    }
+
+    /// Not public API: whether any field is `#[model(auto_now)]` or `#[model(auto_now_add)]`,
+    /// so that the saves of other models do not even look.
+    #[doc(hidden)]
+    const __STAMPS: bool = false;
+
+    /// Not public API: the numbers of the `#[model(auto_now)]` fields, which a save with
+    /// `update_fields` writes too.
+    #[doc(hidden)]
+    const __AUTO_NOW: &'static [usize] = &[];
+
+    /// Not public API: sets the `#[model(auto_now)]` fields to `now`, and the
+    /// `#[model(auto_now_add)]` ones too if the save is `adding` a row.
+    #[doc(hidden)]
+    #[inline]
+    fn __stamp(&mut self, now: std::time::SystemTime, adding: bool) {
+        let _ = (now, adding);
     }
 
     /// Not public API: builds an instance from a row whose columns are the fields, in order.

@@ -198,10 +198,30 @@ pub enum DeleteOrigin {
 }
 
 pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>) -> Result<()> {
+    // A constant: the saves of models without such fields do not look. A raw save (fixtures)
+    // writes the instance as given, as Django's does; a save of no field writes nothing.
+    if M::__STAMPS
+        && !options.raw
+        && options
+            .update_fields
+            .is_none_or(|fields| !fields.is_empty())
+    {
+        stamp(instance, &options);
+    }
     if options.update_fields.is_some() || options.force_insert && options.force_update {
         return save_fields(instance, &options);
     }
     save_resolved(instance, &options, None)
+}
+
+/// Sets the `auto_now` fields, and the `auto_now_add` ones of a row being added: an instance
+/// without a primary key yet, or saved with `force_insert`. (A model whose key you choose cannot
+/// be told new before its write: give such a save `force_insert`, as `get_or_create` does.)
+/// Before `pre_save`, so that its receivers see the time the row will hold.
+#[inline(never)]
+fn stamp<M: Model>(instance: &mut M, options: &SaveOptions<'_>) {
+    let adding = options.force_insert || instance.__get(M::META.pk).is_null();
+    instance.__stamp(std::time::SystemTime::now(), adding);
 }
 
 /// A save with `update_fields` (or with contradictory options): the names are checked before
@@ -224,6 +244,15 @@ fn save_fields<M: Model>(instance: &mut M, options: &SaveOptions<'_>) -> Result<
     }
     let mut fields: Vec<usize> = Vec::new();
     given.resolve::<M>(&mut fields)?;
+    if !options.raw {
+        // What the save just stamped is written too (Django writes an `auto_now` field only if
+        // it is listed, which loses the time whenever the caller forgets it).
+        for &index in M::__AUTO_NOW {
+            if !fields.contains(&index) {
+                fields.push(index);
+            }
+        }
+    }
     let mut names: Vec<&'static str> = Vec::with_capacity(fields.len());
     for &index in &fields {
         let field = &meta.fields[index];
