@@ -25,7 +25,12 @@ impl<M: Model> QuerySet<M> {
     ///   savepoint is rolled back, and the row the first caller inserted is read and returned
     ///   with `created = false`. If that read finds nothing either (the refusal was about
     ///   another column), the integrity error is returned. Without a unique constraint the
-    ///   database cannot tell the racers apart, and both rows are kept, as in Django.
+    ///   database cannot tell the racers apart, and both rows are kept, as in Django. Inside
+    ///   your own transaction on PostgreSQL, that read sees the other caller's row under the
+    ///   default isolation, `READ COMMITTED`; under `REPEATABLE READ` or `SERIALIZABLE` it
+    ///   cannot, and the integrity error is returned, as Django's would be.
+    ///
+    /// If `create` panics, nothing has been written, and the panic goes on unwinding.
     ///
     /// `create` runs only when no row matches, so a costly default costs nothing on the found
     /// path.
