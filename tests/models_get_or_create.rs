@@ -337,6 +337,14 @@ fn update_or_create_saves_only_the_fields_its_defaults_changed() -> clarion::Res
     assert!(!created);
     assert_eq!(same, updated);
     assert_eq!(take(alias), ["post_init rust"]);
+
+    // A field given twice, ending at the row's value: unchanged, so not saved.
+    let (same, _) = rust.update_or_create(
+        &[Tag::LABEL.set("changed"), Tag::LABEL.set("Rust!")],
+        || unreachable!("the row exists"),
+    )?;
+    assert_eq!(same, updated);
+    assert_eq!(take(alias), ["post_init rust"]);
     Ok(())
 }
 

@@ -158,12 +158,19 @@ impl<M: Model> QuerySet<M> {
                 }
             };
             model::loaded(&mut found, using)?;
-            let mut changed: Vec<&'static str> = Vec::new();
+            // Each field's value before any default, compared once all are set: a field given
+            // twice is changed only if its last value differs from the row's.
+            let before: Vec<(usize, crate::Value)> = defaults
+                .iter()
+                .map(|assignment| (assignment.field, found.__get(assignment.field).to_owned()))
+                .collect();
             for assignment in defaults {
-                let before = found.__get(assignment.field).to_owned();
                 set(&mut found, assignment)?;
-                let name = M::META.fields[assignment.field].name;
-                if found.__get(assignment.field) != before.as_ref() && !changed.contains(&name) {
+            }
+            let mut changed: Vec<&'static str> = Vec::new();
+            for (field, value) in &before {
+                let name = M::META.fields[*field].name;
+                if found.__get(*field) != value.as_ref() && !changed.contains(&name) {
                     changed.push(name);
                 }
             }
