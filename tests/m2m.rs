@@ -105,10 +105,15 @@ pub struct Pairing {
     pub note: String,
 }
 
-/// A relation of a model to itself.
+/// Two relations of a model to itself: `follows`, one-way, and `friends`, symmetrical (Django's
+/// default for `ManyToManyField("self")`).
 #[allow(missing_docs)]
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(app_label = "kitchen", many_to_many(follows = Cook))]
+#[model(
+    app_label = "kitchen",
+    many_to_many(follows = Cook, symmetrical = false),
+    many_to_many(friends = Cook)
+)]
 pub struct Cook {
     pub id: Option<i64>,
     pub name: String,
@@ -585,6 +590,102 @@ fn a_relation_to_its_own_model_has_a_column_per_side() {
         (meta.source_column(), meta.target_column()),
         ("from_cook_id", "to_cook_id")
     );
+    assert!(!meta.symmetrical());
+}
+
+/// Records the `friends` relation's `m2m_changed`: the instance's name, the action, `reverse`
+/// and the keys.
+#[receiver(m2m_changed, sender = CookFriends)]
+fn friends_changed(
+    instance: &Cook,
+    action: M2mAction,
+    reverse: bool,
+    pk_set: &Option<PkSet>,
+    using: &str,
+) {
+    log(
+        using,
+        format!(
+            "{} {} reverse={reverse} {}",
+            instance.name,
+            action.name(),
+            keys(pk_set)
+        ),
+    );
+}
+
+/// Django's `ManyToManyField("self")`: adding bob to ann's friends adds ann to bob's, with one
+/// `pre_add`/`post_add` pair whose instance is ann; removing and clearing remove both rows.
+#[test]
+fn a_symmetrical_relation_relates_both_ways_with_one_pair_of_signals() {
+    let alias = database("m2m_symmetrical");
+    let cook = |name: &str| {
+        save(
+            Cook {
+                id: None,
+                name: name.into(),
+            },
+            alias,
+        )
+    };
+    let (mut ann, mut bob, mut cy, mut dee) = (cook("ann"), cook("bob"), cook("cy"), cook("dee"));
+    assert!(CookFriends::META.symmetrical());
+    let friends = |cook: &mut Cook| cook.friends().using(alias).keys().unwrap();
+    let join_rows = || {
+        db::atomic_using(alias, |tx| {
+            tx.query_values(
+                "SELECT from_cook_id, to_cook_id FROM cook_friends ORDER BY 1, 2",
+                &[],
+            )
+        })
+        .unwrap()
+    };
+
+    ann.friends().using(alias).add([&bob, &cy]).unwrap();
+    assert_eq!(friends(&mut ann), [Value::Int(2), Value::Int(3)]);
+    assert_eq!(friends(&mut bob), [Value::Int(1)]);
+    assert_eq!(friends(&mut cy), [Value::Int(1)]);
+    assert_eq!(join_rows().len(), 4, "a row each way");
+    // Already friends either way round: nothing new, the pair still sent with no keys.
+    bob.friends().using(alias).add([&ann]).unwrap();
+    assert_eq!(join_rows().len(), 4);
+
+    bob.friends().using(alias).remove([&ann]).unwrap();
+    assert!(friends(&mut bob).is_empty());
+    assert_eq!(friends(&mut ann), [Value::Int(3)]);
+    assert_eq!(join_rows().len(), 2);
+
+    dee.friends().using(alias).set([&ann, &cy]).unwrap();
+    assert_eq!(friends(&mut ann), [Value::Int(3), Value::Int(4)]);
+    ann.friends().using(alias).clear().unwrap();
+    assert!(friends(&mut ann).is_empty());
+    assert_eq!(friends(&mut cy), [Value::Int(4)], "cy and dee stay friends");
+    assert_eq!(friends(&mut dee), [Value::Int(3)]);
+
+    let signals: Vec<String> = events(alias)
+        .into_iter()
+        .filter(|e| !e.starts_with("post_save"))
+        .collect();
+    assert_eq!(
+        signals,
+        [
+            "ann pre_add reverse=false {2, 3}",
+            "ann post_add reverse=false {2, 3}",
+            "bob pre_add reverse=false {}",
+            "bob post_add reverse=false {}",
+            "bob pre_remove reverse=false {1}",
+            "bob post_remove reverse=false {1}",
+            "dee pre_add reverse=false {1, 3}",
+            "dee post_add reverse=false {1, 3}",
+            "ann pre_clear reverse=false None",
+            "ann post_clear reverse=false None",
+        ]
+    );
+
+    // Deleting a cook deletes its rows both ways.
+    dee.delete_using(alias).unwrap();
+    assert!(friends(&mut cy).is_empty());
+    assert!(join_rows().is_empty());
 }
 
 #[test]

@@ -125,6 +125,97 @@ fn load_saves_each_record_raw_and_counts_them() -> clarion::Result<()> {
     Ok(())
 }
 
+/// Django's deserializer runs each value through its field's `to_python`, so numbers and
+/// booleans written as JSON text (as XML fixtures and much hand-written JSON carry them) load
+/// as the field's type, before `pre_save` sees them.
+#[test]
+fn numbers_and_booleans_given_as_text_are_read_as_the_field_s_type() -> clarion::Result<()> {
+    let _db = database("fixtures-coerce");
+    let seen = testing::capture(&pre_save, |_sender, args: &PreSave| {
+        args.instance
+            .downcast_ref::<fixture_models::Entry>()
+            .map(|entry| (entry.rank, entry.rating, entry.published))
+    });
+    let json = r#"[
+        {"model": "blog.entry", "pk": "7", "fields": {"title": "A", "slug": "a",
+         "rank": " 42 ", "rating": "1.5", "published": "false"}},
+        {"model": "blog.entry", "pk": 8, "fields": {"title": "B", "slug": "b",
+         "rank": "-3", "rating": "1e3", "published": "True"}},
+        {"model": "blog.entry", "pk": 9, "fields": {"title": "C", "slug": "c",
+         "rank": 5, "rating": "Infinity", "published": "t"}},
+        {"model": "blog.tag", "pk": "rust", "fields": {"uses": "9007199254740993"}}
+    ]"#;
+    fixtures::load_using(json, "fixtures-coerce")?;
+    assert_eq!(
+        seen.take(),
+        vec![
+            Some((42, 1.5, false)),
+            Some((-3, 1000.0, true)),
+            Some((5, f64::INFINITY, true)),
+            None,
+        ]
+    );
+    let entries = fixture_models::Entry::objects()
+        .using("fixtures-coerce")
+        .order_by(fixture_models::Entry::ID)
+        .all()?;
+    let keys: Vec<_> = entries
+        .iter()
+        .map(|e| (e.id, e.rank, e.published))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (Some(7), 42, false),
+            (Some(8), -3, true),
+            (Some(9), 5, true)
+        ]
+    );
+    // Beyond f64's exact integers: read as an integer, not through a float.
+    let tag = fixture_models::Tag::objects()
+        .using("fixtures-coerce")
+        .filter(fixture_models::Tag::NAME.eq("rust"))
+        .get()?;
+    assert_eq!(tag.uses, 9_007_199_254_740_993);
+
+    // Text that is not the field's type names the record, the field and the text.
+    for (fields, field, text) in [
+        (
+            r#"{"title": "A", "slug": "a", "rank": "4 2"}"#,
+            "rank",
+            "\"4 2\"",
+        ),
+        (
+            r#"{"title": "A", "slug": "a", "rank": "1.5"}"#,
+            "rank",
+            "\"1.5\"",
+        ),
+        (
+            r#"{"title": "A", "slug": "a", "rating": "fast"}"#,
+            "rating",
+            "\"fast\"",
+        ),
+        (
+            r#"{"title": "A", "slug": "a", "published": "yes"}"#,
+            "published",
+            "\"yes\"",
+        ),
+        (
+            r#"{"title": "A", "slug": "a", "published": " true"}"#,
+            "published",
+            "\" true\"",
+        ),
+    ] {
+        let json = format!(r#"[{{"model": "blog.entry", "pk": 20, "fields": {fields}}}]"#);
+        let (at_, reason) =
+            fixture_error(fixtures::load_using(&json, "fixtures-coerce").unwrap_err());
+        assert_eq!(at_, at(0, Some("blog.entry"), Some(field)), "{reason}");
+        assert!(reason.contains(text), "{reason}");
+    }
+    assert_eq!(count("fixtures-coerce", "blog_entry"), 3);
+    Ok(())
+}
+
 #[test]
 fn a_bad_record_loads_nothing_and_is_named() {
     let _db = database("fixtures-bad");

@@ -575,45 +575,59 @@ fn other_field_types_and_quoted_columns() {
 fn delete_sends_per_object_signals_in_one_transaction() {
     const DB: &str = "q_delete";
     let _db = setup(DB);
-    // Each record: the instance's key, the origin, and how many rows the table had at that point
-    // (read through the signal's own transaction).
-    let record = |_, args: &Delete<'_>| {
-        let rows = count(args.tx, "article").unwrap();
-        (
-            args.instance.pk(),
-            args.origin.clone(),
-            rows,
-            args.using.to_owned(),
-        )
+    let doomed = articles(DB)
+        .filter(Article::VIEWS.lt(10))
+        .order_by(Article::ID);
+    // Each record: the instance's key, whether the origin is the query set deleted, and how
+    // many rows the table had at that point (read through the signal's own transaction).
+    let record = {
+        let doomed = doomed.clone();
+        move |_, args: &Delete<'_>| {
+            let rows = count(args.tx, "article").unwrap();
+            (
+                args.instance.pk(),
+                args.origin.is_query_set(&doomed) && args.origin.model() == ARTICLE,
+                rows,
+                args.using.to_owned(),
+            )
+        }
     };
-    let pre = testing::capture(&pre_delete, record);
+    let pre = testing::capture(&pre_delete, record.clone());
     let post = testing::capture(&post_delete, record);
     let loaded = testing::capture(&post_init, |_, args: &PostInit<'_>| args.instance.pk());
+    let origins = testing::capture(&pre_delete, |_, args: &Delete<'_>| args.origin.clone());
 
-    let deleted = articles(DB)
-        .filter(Article::VIEWS.lt(10))
-        .order_by(Article::ID)
-        .delete()
-        .unwrap();
+    let deleted = doomed.delete().unwrap();
     assert_eq!(deleted.total, 2);
     assert_eq!(deleted.per_model.get(ARTICLE), Some(&2));
 
-    let origin = DeleteOrigin::QuerySet(ARTICLE);
     // Every pre_delete runs before any row is deleted, every post_delete after all are.
     assert_eq!(
         pre.take(),
         [
-            (Value::Int(2), origin.clone(), 5, DB.to_owned()),
-            (Value::Int(5), origin.clone(), 5, DB.to_owned()),
+            (Value::Int(2), true, 5, DB.to_owned()),
+            (Value::Int(5), true, 5, DB.to_owned()),
         ]
     );
     assert_eq!(
         post.take(),
         [
-            (Value::Int(2), origin.clone(), 3, DB.to_owned()),
-            (Value::Int(5), origin, 3, DB.to_owned()),
+            (Value::Int(2), true, 3, DB.to_owned()),
+            (Value::Int(5), true, 3, DB.to_owned()),
         ]
     );
+    // Another query, or the same one on another database, is not the origin.
+    let origin = origins.take().remove(0);
+    assert!(
+        !origin.is_query_set(
+            &articles(DB)
+                .filter(Article::VIEWS.lt(11))
+                .order_by(Article::ID)
+        )
+    );
+    assert!(!origin.is_query_set(&articles(DB).filter(Article::VIEWS.lt(10))));
+    assert!(!origin.is_query_set(&doomed.clone().using("elsewhere")));
+    assert!(matches!(&origin, DeleteOrigin::QuerySet { model, .. } if *model == ARTICLE));
     assert_eq!(loaded.take(), [Value::Int(2), Value::Int(5)]);
     assert_eq!(table_rows(DB, "article"), 3);
     assert_eq!(sorted(articles(DB)), ["drafts", "signals", "tips"]);

@@ -635,7 +635,7 @@ fn delete_signals_keep_the_key_and_name_the_origin() -> clarion::Result<()> {
     assert_eq!(
         log,
         [
-            format!("pre_delete Some(1) Instance({label:?})"),
+            format!("pre_delete Some(1) Instance({label}, pk = 1)"),
             "post_delete Some(1) rows_left=0".to_owned(),
         ]
     );
@@ -806,7 +806,7 @@ fn on_commit_post_delete_gets_a_copy_of_the_deleted_instance() -> clarion::Resul
     let label = concat!(env!("CARGO_CRATE_NAME"), ".article");
     assert!(
         events("delete_commit").contains(&format!(
-            "deleted and committed Some(1) Instance({label:?})"
+            "deleted and committed Some(1) Instance({label}, pk = 1)"
         )),
         "{:?}",
         events("delete_commit")

@@ -129,11 +129,20 @@ fn captures_are_per_thread_and_nest() {
 #[derive(Clone, Default)]
 struct Recorder {
     spans: Arc<Mutex<HashMap<u64, String>>>,
+    /// Each span's parent: the one given, or the one entered on its thread when it began.
+    parents: Arc<Mutex<HashMap<u64, u64>>>,
+    /// Each span's metadata, for `current_span`.
+    metadata: Arc<Mutex<HashMap<u64, &'static tracing::Metadata<'static>>>>,
     order: Arc<Mutex<Vec<u64>>>,
     events: Arc<Mutex<Vec<String>>>,
 }
 
 static NEXT_SPAN: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The spans entered on this thread, innermost last.
+    static ENTERED: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 struct Fields<'s>(&'s mut String);
 
@@ -159,6 +168,20 @@ impl tracing::Subscriber for Recorder {
             attributes.metadata().target()
         );
         attributes.record(&mut Fields(&mut line));
+        let parent = match attributes.parent() {
+            Some(parent) => Some(parent.into_u64()),
+            None if attributes.is_contextual() => {
+                ENTERED.with_borrow(|stack| stack.last().copied())
+            }
+            None => None,
+        };
+        if let Some(parent) = parent {
+            self.parents.lock().unwrap().insert(id, parent);
+        }
+        self.metadata
+            .lock()
+            .unwrap()
+            .insert(id, attributes.metadata());
         self.spans.lock().unwrap().insert(id, line);
         self.order.lock().unwrap().push(id);
         tracing::span::Id::from_u64(id)
@@ -174,11 +197,41 @@ impl tracing::Subscriber for Recorder {
         event.record(&mut Fields(&mut line));
         self.events.lock().unwrap().push(line);
     }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
+    fn current_span(&self) -> tracing_core::span::Current {
+        match ENTERED.with_borrow(|stack| stack.last().copied()) {
+            Some(id) => tracing_core::span::Current::new(
+                tracing::span::Id::from_u64(id),
+                self.metadata.lock().unwrap()[&id],
+            ),
+            None => tracing_core::span::Current::none(),
+        }
+    }
+    fn enter(&self, span: &tracing::span::Id) {
+        ENTERED.with_borrow_mut(|stack| stack.push(span.into_u64()));
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        ENTERED.with_borrow_mut(|stack| {
+            if let Some(at) = stack.iter().rposition(|id| *id == span.into_u64()) {
+                stack.remove(at);
+            }
+        });
+    }
 }
 
 impl Recorder {
+    /// The lines of `span`'s parent, its parent's, and so on.
+    fn ancestors(&self, line: &str) -> Vec<String> {
+        let spans = self.spans.lock().unwrap();
+        let parents = self.parents.lock().unwrap();
+        let mut id = spans.iter().find(|(_, l)| *l == line).map(|(id, _)| *id);
+        let mut out = Vec::new();
+        while let Some(parent) = id.and_then(|id| parents.get(&id).copied()) {
+            out.push(spans[&parent].clone());
+            id = Some(parent);
+        }
+        out
+    }
+
     fn spans(&self) -> Vec<String> {
         let spans = self.spans.lock().unwrap();
         self.order
@@ -257,4 +310,70 @@ fn a_receiver_failing_in_send_robust_is_an_error_event() {
     assert!(events[0].contains("::PING"), "{events:?}");
     assert!(events[0].contains("unlucky"), "{events:?}");
     assert!(events[0].contains("13 is unlucky"), "{events:?}");
+}
+
+/// Awaited work runs on other threads (tokio's blocking pool, an `aatomic` block's thread), which
+/// neither have the task's span entered nor, with `set_default`, its subscriber: both travel with
+/// the work, so an `asave` in a request is traced inside the request, by the subscriber the
+/// request sees.
+#[test]
+fn awaited_work_is_traced_inside_the_awaiting_task_s_span() {
+    use tracing::Instrument;
+    let alias = database("obs_async");
+    let recorder = Recorder::default();
+    let _subscriber = tracing::subscriber::set_default(recorder.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = SaveOptions::new().using(alias);
+    runtime
+        .block_on(
+            async move {
+                note("alone").asave_with(options).await?;
+                db::aatomic_using(alias, |_| async move {
+                    note("in a block").asave_with(options).await?;
+                    note("in a block, again").asave_with(options).await
+                })
+                .await?;
+                Note::objects().using(alias).acount().await
+            }
+            .instrument(tracing::info_span!(target: "clarion_test", "request")),
+        )
+        .unwrap();
+
+    let spans = recorder.spans();
+    let inserts: Vec<&String> = spans
+        .iter()
+        .filter(|s| s.starts_with("statement clarion::sql") && s.contains("INSERT INTO"))
+        .collect();
+    assert_eq!(inserts.len(), 3, "{spans:#?}");
+    let counts = spans
+        .iter()
+        .filter(|s| s.starts_with("statement clarion::sql") && s.to_lowercase().contains("count("))
+        .count();
+    assert_eq!(counts, 1, "{spans:#?}");
+    for statement in spans
+        .iter()
+        .filter(|s| s.starts_with("statement clarion::sql"))
+    {
+        let ancestors = recorder.ancestors(statement);
+        assert!(
+            ancestors
+                .iter()
+                .any(|a| a.starts_with("request clarion_test")),
+            "{statement} is not inside the request: {ancestors:#?}"
+        );
+    }
+    // The block's two saves share its one transaction, itself inside the request.
+    let in_block: Vec<Vec<String>> = inserts[1..]
+        .iter()
+        .map(|insert| recorder.ancestors(insert))
+        .collect();
+    assert!(
+        in_block[0][0].starts_with("transaction clarion::transaction")
+            && in_block[0] == in_block[1],
+        "{in_block:#?}"
+    );
 }

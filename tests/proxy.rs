@@ -270,7 +270,10 @@ fn a_delete_through_the_proxy_reaches_the_concrete_models_receivers() {
     assert_eq!(
         tail,
         [
-            format!("user pre_delete eve id={id:?} origin=Instance(\"accounts.staff\")"),
+            format!(
+                "user pre_delete eve id={id:?} origin=Instance(accounts.staff, pk = {})",
+                id.unwrap()
+            ),
             "user post_delete eve".to_owned(),
         ]
     );

@@ -7,6 +7,7 @@ mod events;
 mod memory_db;
 
 use clarion::db;
+use clarion::models::signals::Delete;
 use clarion::models::{DeleteOrigin, ForeignKey, Instance, OnDelete, models};
 use clarion::prelude::*;
 use clarion::{Error, Value};
@@ -150,8 +151,8 @@ pub struct City {
 
 fn origin_text(origin: &DeleteOrigin) -> String {
     match origin {
-        DeleteOrigin::Instance(label) => format!("instance {label}"),
-        DeleteOrigin::QuerySet(label) => format!("queryset {label}"),
+        DeleteOrigin::Instance { model, pk } => format!("instance {model} {pk}"),
+        DeleteOrigin::QuerySet { model, .. } => format!("queryset {model}"),
         other => format!("{other:?}"),
     }
 }
@@ -422,19 +423,35 @@ fn deleting_cascades_with_every_pre_delete_first_then_each_model_deleted_by_desc
     let kept = book("kept", &other, alias);
     chapter("kept", &kept, alias);
 
+    // Every cascaded row's receivers can tell that the delete was called on `ann` (Django's
+    // `origin is ann`), and not on another author.
+    let origin_is = {
+        let (ann, other) = (ann.clone(), other.clone());
+        clarion::testing::capture(&pre_delete, move |_, args: &Delete<'_>| {
+            (
+                args.origin.is_instance(&ann),
+                args.origin.is_instance(&other),
+            )
+        })
+    };
     let mut ann = ann;
     let deleted = ann.delete_using(alias).unwrap();
+    assert_eq!(
+        origin_is.take(),
+        [(true, false); 8],
+        "3 chapters, 2 notes, 2 books, ann"
+    );
     let (c1, c2, c3) = (c1.id.unwrap(), c2.id.unwrap(), c3.id.unwrap());
     let (b1, b2) = (b1.id.unwrap(), b2.id.unwrap());
     assert_eq!(
         events(alias),
         [
-            format!("pre_delete chapter {c1} (instance rel.author)"),
-            format!("pre_delete chapter {c2} (instance rel.author)"),
-            format!("pre_delete chapter {c3} (instance rel.author)"),
-            format!("pre_delete book {b1} (instance rel.author)"),
-            format!("pre_delete book {b2} (instance rel.author)"),
-            "pre_delete author 1 (instance rel.author)".to_owned(),
+            format!("pre_delete chapter {c1} (instance rel.author 1)"),
+            format!("pre_delete chapter {c2} (instance rel.author 1)"),
+            format!("pre_delete chapter {c3} (instance rel.author 1)"),
+            format!("pre_delete book {b1} (instance rel.author 1)"),
+            format!("pre_delete book {b2} (instance rel.author 1)"),
+            "pre_delete author 1 (instance rel.author 1)".to_owned(),
             format!("post_delete chapter {c3}"),
             format!("post_delete chapter {c2}"),
             format!("post_delete chapter {c1}"),
@@ -515,8 +532,8 @@ fn deleting_through_a_proxy_cascades_and_reaches_the_concrete_models_receivers()
     assert_eq!(
         events(alias),
         [
-            format!("pre_delete book {} (instance rel.writer)", b1.id.unwrap()),
-            "pre_delete author 1 (instance rel.writer)".to_owned(),
+            format!("pre_delete book {} (instance rel.writer 1)", b1.id.unwrap()),
+            "pre_delete author 1 (instance rel.writer 1)".to_owned(),
             format!("post_delete book {}", b1.id.unwrap()),
             "post_delete author 1 by Writer".to_owned(),
         ]
@@ -623,7 +640,7 @@ fn set_null_and_set_default_are_plain_updates_without_save_signals() {
         after,
         [
             "--",
-            "pre_delete author 3 (instance rel.author)",
+            "pre_delete author 3 (instance rel.author 3)",
             "post_delete author 3 by Author"
         ],
         "no save signal for the updated rows"

@@ -55,6 +55,7 @@
 //! |---|---|
 //! | integers, floats | a number; `"NaN"`, `"Infinity"`, `"-Infinity"` for the floats JSON has no number for |
 //! | `bool` | `true`/`false` (or `0`/`1`) |
+//! | integers, floats, `bool`, given as a string | read as Django's deserializer reads it: `"42"`, `" 1.5 "`, `"1e3"`; `"true"`, `"True"`, `"t"`, `"1"` and `"false"`, `"False"`, `"f"`, `"0"` |
 //! | `String`, dates, times, UUIDs | a string: `"2024-05-01"`, `"2024-05-01T12:30:00.123Z"`, hyphenated or 32-hex UUIDs |
 //! | `Vec<u8>` | a base64 string (Django's `BinaryField`) |
 //! | `serde_json::Value` | any JSON, nested |
@@ -614,11 +615,19 @@ fn from_json(field: &FieldMeta, json: &Json) -> std::result::Result<Value, Strin
             (None, Some(f)) => Value::Float(f),
             (None, None) => return Err(format!("{n} is not a number SQLite can store")),
         },
-        Json::String(s) if field.ty == ColumnType::Float => match non_finite(s) {
-            Some(f) => Value::Float(f),
-            // Refused, as a string, by the field's type.
-            None => Value::Text(s.clone()),
-        },
+        Json::String(s) if field.ty == ColumnType::Integer => coerce(s, "an integer", |t| {
+            t.trim().parse::<i64>().ok().map(Value::Int)
+        })?,
+        Json::String(s) if field.ty == ColumnType::Float => coerce(s, "a number", |t| {
+            non_finite(t)
+                .or_else(|| t.trim().parse::<f64>().ok())
+                .map(Value::Float)
+        })?,
+        Json::String(s) if field.ty == ColumnType::Bool => coerce(s, "a bool", |t| match t {
+            "true" | "True" | "t" | "1" => Some(Value::Bool(true)),
+            "false" | "False" | "f" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        })?,
         Json::String(s) if field.ty == ColumnType::Bytes => {
             Value::Bytes(base64::decode(s).map_err(|e| format!("invalid base64: {e}"))?)
         }
@@ -630,6 +639,19 @@ fn from_json(field: &FieldMeta, json: &Json) -> std::result::Result<Value, Strin
                 kind(other)
             ));
         }
+    })
+}
+
+/// A number or boolean written as JSON text (`"42"`, `"1.5"`, `"true"`), as Django's XML fixtures
+/// and much hand-written JSON carry them, read by `read` as Django's `to_python` reads it; text
+/// that does not read as the field's type is an error that quotes it.
+fn coerce(
+    text: &str,
+    expected: &str,
+    read: impl FnOnce(&str) -> Option<Value>,
+) -> std::result::Result<Value, String> {
+    read(text).ok_or_else(|| {
+        format!("expected {expected}, got the string {text:?}, which does not read as one")
     })
 }
 

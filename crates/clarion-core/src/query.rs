@@ -355,11 +355,7 @@ impl<M: Model> QuerySet<M> {
             for instance in &mut instances {
                 model::loaded(instance, &self.using)?;
             }
-            model::delete_many(
-                &mut instances,
-                &self.using,
-                &DeleteOrigin::QuerySet(M::META.label),
-            )
+            model::delete_many(&mut instances, &self.using, &DeleteOrigin::query_set(self))
         })
     }
 

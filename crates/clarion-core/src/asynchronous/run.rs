@@ -64,6 +64,68 @@ pub(crate) fn in_async_transaction() -> bool {
     CURRENT.try_with(|_| ()).is_ok()
 }
 
+/// What a task's awaited work carries to the thread that runs it: the task's test aids (see
+/// [`testing`]) and, with the `tracing` feature, its current span and subscriber, so that the
+/// statements, transactions and sends of an `asave` are traced inside the request that awaited
+/// it, by the subscriber the task sees (a thread's default one included).
+pub(super) struct Carried {
+    scope: Option<Arc<testing::Scope>>,
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+    #[cfg(feature = "tracing")]
+    dispatch: tracing::Dispatch,
+}
+
+/// [`Carried`], entered on the thread that does the work, for as long as it lives.
+pub(super) struct Entered {
+    // Fields drop in order: the span is left before its subscriber stops being the default.
+    #[cfg(feature = "tracing")]
+    _span: tracing::span::EnteredSpan,
+    #[cfg(feature = "tracing")]
+    _dispatch: tracing::dispatcher::DefaultGuard,
+    _scope: testing::Inherited,
+}
+
+impl Carried {
+    /// What the code running now would carry.
+    pub(super) fn capture() -> Carried {
+        Carried {
+            scope: testing::inherit(),
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::current(),
+            #[cfg(feature = "tracing")]
+            dispatch: tracing::dispatcher::get_default(tracing::Dispatch::clone),
+        }
+    }
+
+    /// What work sent into an open `aatomic` block carries: no span, so that its statements
+    /// are traced inside the block's transaction, whose span (entered on the block's thread)
+    /// is inside the span that opened the block.
+    pub(super) fn capture_in_block() -> Carried {
+        Carried {
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+            ..Carried::capture()
+        }
+    }
+
+    /// Enters it on this thread until the result is dropped.
+    pub(super) fn enter(self) -> Entered {
+        let _scope = testing::Inherited::enter(self.scope);
+        #[cfg(feature = "tracing")]
+        {
+            let _dispatch = tracing::dispatcher::set_default(&self.dispatch);
+            Entered {
+                _span: self.span.entered(),
+                _dispatch,
+                _scope,
+            }
+        }
+        #[cfg(not(feature = "tracing"))]
+        Entered { _scope }
+    }
+}
+
 /// Sets the flag when dropped while still armed: the waiting future is gone.
 struct CancelOnDrop(Option<Arc<AtomicBool>>);
 
@@ -102,11 +164,11 @@ where
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoAsyncRuntime)?;
     let flag = Arc::new(AtomicBool::new(false));
     let cancel = CancelOnDrop(Some(Arc::clone(&flag)));
-    // The caller's test aids see what its awaited work sends and runs.
-    let scope = testing::inherit();
+    // The caller's test aids and traces see what its awaited work sends and runs.
+    let carried = Carried::capture();
     let joined = runtime
         .spawn_blocking(move || {
-            let _scope = testing::Inherited::enter(scope);
+            let _carried = carried.enter();
             CANCELLED.set(Some(flag));
             let outcome = panic::catch_unwind(AssertUnwindSafe(job));
             CANCELLED.set(None);
@@ -135,7 +197,12 @@ impl Worker {
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoAsyncRuntime)?;
         let (sender, mut receiver) = mpsc::unbounded_channel();
-        runtime.spawn_blocking(move || serve_outermost(&mut receiver));
+        // The block's transaction is traced inside the span that opened it.
+        let carried = Carried::capture();
+        runtime.spawn_blocking(move || {
+            let _carried = carried.enter();
+            serve_outermost(&mut receiver)
+        });
         Ok(Worker {
             sender,
             alias: alias.into(),
@@ -162,12 +229,12 @@ impl Worker {
         let (reply, answer) = oneshot::channel();
         let flag = Arc::new(AtomicBool::new(false));
         let cancel = CancelOnDrop(Some(Arc::clone(&flag)));
-        let scope = testing::inherit();
+        let carried = Carried::capture_in_block();
         self.send(Message::Job(Box::new(move |tx| {
             if flag.load(Ordering::Acquire) {
                 return; // dropped before it began: nothing to do, no one to tell
             }
-            let _scope = testing::Inherited::enter(scope);
+            let _carried = carried.enter();
             let _ = reply.send(panic::catch_unwind(AssertUnwindSafe(|| f(tx))));
         })))?;
         let answered = answer.await;

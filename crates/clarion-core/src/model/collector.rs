@@ -17,8 +17,8 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use super::m2m;
+use super::origin::DeleteOrigin;
 use super::relation::{Incoming, OnDelete, incoming};
-use super::save::DeleteOrigin;
 use super::signals::{Delete, post_delete, post_init, pre_delete};
 use super::{Deleted, Instance, InstanceMut, ModelMeta, sql};
 use crate::db::Transaction;

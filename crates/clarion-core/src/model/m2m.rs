@@ -38,6 +38,8 @@ pub struct ManyToManyMeta {
     target: fn() -> &'static ModelMeta,
     sender: fn() -> Sender,
     through: Option<Through>,
+    /// Whether each row added is also added the other way round (Django's `symmetrical`).
+    symmetrical: bool,
     /// The statements of each backend (SQLite, PostgreSQL) and side (declaring, then reverse),
     /// built at first use.
     statements: [[OnceLock<JoinStatements>; 2]; 2],
@@ -148,6 +150,7 @@ impl ManyToManyMeta {
             target,
             sender,
             through: None,
+            symmetrical: false,
             statements: [
                 [OnceLock::new(), OnceLock::new()],
                 [OnceLock::new(), OnceLock::new()],
@@ -170,6 +173,22 @@ impl ManyToManyMeta {
             target_field,
         });
         self
+    }
+
+    /// Not public API: what `#[derive(Model)]` adds for a relation of a model to itself with an
+    /// auto-created join table, unless it says `symmetrical = false`.
+    #[doc(hidden)]
+    pub const fn __symmetrical(mut self) -> Self {
+        self.symmetrical = true;
+        self
+    }
+
+    /// Whether the relation is symmetrical (Django's `symmetrical`, the default for a relation
+    /// of a model to itself): adding bob to alice's relation adds alice to bob's, and removing
+    /// or clearing removes both directions' rows, with one `m2m_changed` pair for the instance
+    /// whose manager was used.
+    pub fn symmetrical(&self) -> bool {
+        self.symmetrical
     }
 
     /// The model that declares the relation.
@@ -664,6 +683,19 @@ impl Relation<'_> {
             .get_or_init(|| JoinStatements::build(self.meta.table(), own, other, backend))
     }
 
+    /// For a symmetrical relation, the statements of the mirror rows: the other side's, whose
+    /// texts bind this side's key and the other keys in the same order as this side's.
+    fn mirror(&self, backend: Backend) -> Option<&'static JoinStatements> {
+        if !self.meta.symmetrical {
+            return None;
+        }
+        let (own, other) = self.columns();
+        Some(
+            self.meta.statements[backend.index()][usize::from(!self.reverse)]
+                .get_or_init(|| JoinStatements::build(self.meta.table(), other, own, backend)),
+        )
+    }
+
     /// The model on the other side (Django's `model` argument).
     fn other(&self) -> &'static ModelMeta {
         if self.reverse {
@@ -767,12 +799,15 @@ impl Relation<'_> {
                 }
                 None => {
                     // `OR IGNORE`: a `pre_add` receiver may have put back a key that is related
-                    // already.
-                    for key in &missing {
-                        tx.execute_static(&statements.insert, |binder| {
-                            binder.bind(own.as_ref())?;
-                            binder.bind(key.as_ref())
-                        })?;
+                    // already (and a mirror row may exist without its pair).
+                    let mirror = self.mirror(tx.backend());
+                    for statements in std::iter::once(statements).chain(mirror) {
+                        for key in &missing {
+                            tx.execute_static(&statements.insert, |binder| {
+                                binder.bind(own.as_ref())?;
+                                binder.bind(key.as_ref())
+                            })?;
+                        }
                     }
                 }
             }
@@ -798,26 +833,34 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
                 return Ok(());
             }
-            let statements = self.statements(tx.backend());
-            for chunk in keys.as_slice().chunks(CHUNK) {
-                let bind = |binder: &mut crate::db::Binder<'_, '_>| {
-                    binder.bind(own.as_ref())?;
-                    chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
-                };
-                match statements.remove.get(chunk.len() - 1) {
-                    Some(sql) => tx.execute_static(sql, bind)?,
-                    None => {
-                        let table = sql::quote(self.meta.table());
-                        let sql = remove(
-                            &table,
-                            &sql::quote(own_column),
-                            &sql::quote(other_column),
-                            chunk.len(),
-                            tx.backend(),
-                        );
-                        tx.execute_bound(&sql, bind)?
-                    }
-                };
+            // This side's rows, then, for a symmetrical relation, their mirror rows: the same
+            // keys bound to the columns the other way round.
+            let sides = std::iter::once((self.statements(tx.backend()), own_column, other_column))
+                .chain(
+                    self.mirror(tx.backend())
+                        .map(|mirror| (mirror, other_column, own_column)),
+                );
+            for (statements, own_column, other_column) in sides {
+                for chunk in keys.as_slice().chunks(CHUNK) {
+                    let bind = |binder: &mut crate::db::Binder<'_, '_>| {
+                        binder.bind(own.as_ref())?;
+                        chunk.iter().try_for_each(|key| binder.bind(key.as_ref()))
+                    };
+                    match statements.remove.get(chunk.len() - 1) {
+                        Some(sql) => tx.execute_static(sql, bind)?,
+                        None => {
+                            let table = sql::quote(self.meta.table());
+                            let sql = remove(
+                                &table,
+                                &sql::quote(own_column),
+                                &sql::quote(other_column),
+                                chunk.len(),
+                                tx.backend(),
+                            );
+                            tx.execute_bound(&sql, bind)?
+                        }
+                    };
+                }
             }
             self.send(tx, M2mAction::PostRemove, Some(keys), raw)?;
             Ok(())
@@ -834,9 +877,10 @@ impl Relation<'_> {
                 self.send(tx, M2mAction::PostClear, None, raw)?;
                 return Ok(());
             }
-            tx.execute_static(&self.statements(tx.backend()).clear, |binder| {
-                binder.bind(own.as_ref())
-            })?;
+            let mirror = self.mirror(tx.backend());
+            for statements in std::iter::once(self.statements(tx.backend())).chain(mirror) {
+                tx.execute_static(&statements.clear, |binder| binder.bind(own.as_ref()))?;
+            }
             self.send(tx, M2mAction::PostClear, None, raw)?;
             Ok(())
         })
@@ -918,7 +962,13 @@ impl Relation<'_> {
             model.sender(),
             tx,
             self.using,
-            &super::DeleteOrigin::QuerySet(meta.label),
+            &super::DeleteOrigin::QuerySet {
+                model: meta.label,
+                query: format!(
+                    "the rows of `{}` whose `{}` is {own}",
+                    meta.label, meta.fields[own_field].name
+                ),
+            },
         )?;
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod checks;
 mod collector;
 mod m2m;
 mod meta;
+mod origin;
 mod proxy;
 mod registry;
 mod relation;
@@ -32,9 +33,10 @@ pub use relation::{ForeignKey, ForeignKeyColumn, OnDelete, Related};
 
 pub(crate) use collector::{deletes_alone, unobserved};
 pub(crate) use m2m::Relation;
+pub use origin::DeleteOrigin;
 pub use registry::{ModelRegistration, models};
 pub(crate) use registry::{check_tables, model_by_label};
-pub use save::{DeleteOrigin, Deleted, MAX_SAVE_DEPTH, SaveOptions};
+pub use save::{Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
 pub use update_fields::{
     AlsoUpdate, IntoFieldName, IntoUpdateFields, MAX_TYPED_UPDATE_FIELDS, ModelColumn, UpdateFields,

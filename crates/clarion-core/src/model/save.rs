@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use super::meta::ModelMeta;
+use super::origin::DeleteOrigin;
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
@@ -184,17 +185,6 @@ impl Deleted {
         self.total += rows;
         *self.per_model.entry(label).or_default() += rows;
     }
-}
-
-/// What a delete was called on, as `pre_delete`/`post_delete` receivers see it (Django's
-/// `origin`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeleteOrigin {
-    /// `instance.delete()` on an instance of this model (label).
-    Instance(&'static str),
-    /// `Model::objects()….delete()` on a query set of this model (label).
-    QuerySet(&'static str),
 }
 
 pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>) -> Result<()> {
@@ -566,7 +556,7 @@ pub(crate) fn reset_sequence(
 }
 
 pub(crate) fn delete_instance<M: Model>(instance: &mut M, using: &str) -> Result<Deleted> {
-    let origin = DeleteOrigin::Instance(M::META.label);
+    let origin = DeleteOrigin::instance(instance);
     let deleted = delete_many(std::slice::from_mut(instance), using, &origin)?;
     if M::META.pk_field().auto {
         // Django sets the key to `None` once the row is gone; a key the user chose stays.

@@ -26,7 +26,7 @@ use crate::signal::SignalArgs;
 
 use super::m2m::{ManyToManyMeta, PkSet};
 use super::meta::ModelMeta;
-use super::save::DeleteOrigin;
+use super::origin::DeleteOrigin;
 use super::update_fields::AlsoUpdate;
 use super::{InstanceBox, InstanceMut};
 

@@ -64,6 +64,9 @@ pub(crate) struct ManyToMany {
     pub(crate) through: Option<syn::Type>,
     /// The `through_fields` key, and the two fields it names.
     pub(crate) through_fields: Option<(Ident, Ident, Ident)>,
+    /// The `symmetrical` key and its value (Django's `symmetrical`; for a relation of a model
+    /// to itself, `true` unless said otherwise).
+    pub(crate) symmetrical: Option<(Ident, syn::LitBool)>,
 }
 
 /// `#[model(…)]` on a field.
@@ -443,6 +446,7 @@ fn many_to_many_inside(content: ParseStream) -> syn::Result<ManyToMany> {
         target,
         through: None,
         through_fields: None,
+        symmetrical: None,
     };
     while !content.is_empty() {
         content.parse::<Token![,]>()?;
@@ -470,7 +474,13 @@ fn many_to_many_inside(content: ParseStream) -> syn::Result<ManyToMany> {
                 }
                 relation.through_fields = Some((key, source, target));
             }
-            "through" | "through_fields" => {
+            "symmetrical" if relation.symmetrical.is_none() => {
+                let value = content.parse::<syn::LitBool>().map_err(|error| {
+                    syn::Error::new(error.span(), "`symmetrical` is `true` or `false`")
+                })?;
+                relation.symmetrical = Some((key, value));
+            }
+            "through" | "through_fields" | "symmetrical" => {
                 return Err(syn::Error::new(
                     key.span(),
                     format!("`{key}` is given more than once"),
@@ -481,7 +491,7 @@ fn many_to_many_inside(content: ParseStream) -> syn::Result<ManyToMany> {
                     key.span(),
                     format!(
                         "unknown option `{other}` of a many-to-many relation; expected \
-                         `through = Model` or `through_fields = (a, b)`"
+                         `through = Model`, `through_fields = (a, b)` or `symmetrical = false`"
                     ),
                 ));
             }

@@ -413,6 +413,16 @@ fn relation_impls(model: &Model) -> TokenStream {
                 (format!("{model_name}_id"), format!("{target_name}_id"))
             };
             let static_name = format_ident!("__CLARION_M2M_{index}");
+            // Django's default for a relation of a model to itself with an auto-created join
+            // table: each row added is also added the other way round.
+            let to_itself = super::ast::last_ident(target).is_some_and(|t| *t == *ident);
+            let symmetrical = (to_itself
+                && relation.through.is_none()
+                && relation
+                    .symmetrical
+                    .as_ref()
+                    .is_none_or(|(_, value)| value.value))
+            .then(|| quote!(.__symmetrical()));
             // With a `through` model: its two keys, by their column handles, type-checked to
             // point at this model and at the related one; and its sender as the relation's parent.
             let (through, sender) = match &relation.through {
@@ -437,7 +447,7 @@ fn relation_impls(model: &Model) -> TokenStream {
                     || <#ident as ::clarion::Model>::META,
                     || <#target as ::clarion::Model>::META,
                     <#ty as #private::ManyToManyRelation>::sender,
-                )#through
+                )#symmetrical #through
 
                 #[automatically_derived]
                 impl #private::ManyToManyRelation for #ty {

@@ -248,12 +248,38 @@ fn check_many_to_many(cx: &Ctxt, model: &Model) {
                 "a relation of a model to itself through a model of yours must say which of its \
                  two keys is which: add `through_fields = (from_field, to_field)`",
             );
+        } else if let Some(mistake) = symmetrical_mistake(model, relation) {
+            cx.syn_error(mistake);
         } else if names.insert(name.clone(), ()).is_some() {
             cx.error_spanned_by(
                 &relation.name,
                 format!("`{name}` names two many-to-many relations: rename one"),
             );
         }
+    }
+}
+
+/// What is wrong with a relation's `symmetrical`, if anything: it only means something for a
+/// relation of a model to itself, and only with an auto-created join table.
+fn symmetrical_mistake(model: &Model, relation: &super::attr::ManyToMany) -> Option<syn::Error> {
+    let (key, value) = relation.symmetrical.as_ref()?;
+    let to_itself =
+        super::ast::last_ident(&relation.target).is_some_and(|target| *target == model.input.ident);
+    if !to_itself {
+        Some(syn::Error::new(
+            key.span(),
+            "`symmetrical` applies to a relation of a model to itself only: a relation to \
+             another model is read from both sides already",
+        ))
+    } else if value.value && relation.through.is_some() {
+        Some(syn::Error::new(
+            value.span(),
+            "a symmetrical relation through a model of yours is not supported: write \
+             `symmetrical = false` and save both directions' rows, or drop `through` for an \
+             auto-created join table",
+        ))
+    } else {
+        None
     }
 }
 
