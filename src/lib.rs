@@ -162,6 +162,8 @@ pub use clarion_core::model::Model;
 /// | field | `max_length = N` | at most `N` characters, checked before every write; `String` and `Option<String>` fields only | no limit |
 /// | field | `default = expr` | the column's `DEFAULT`, and the value of a fixture record that omits the field; `expr` has the field's type | none |
 /// | field | `db_column = "…"` | the column's name | the field's name, without `r#` |
+/// | field | `auto_now` | set to the time of every save, and written by a save with `update_fields` too; a date or time field ([`models::AutoNow`]); not with `default` or `primary_key` | off |
+/// | field | `auto_now_add` | set to the time of the save that adds the row (an instance without a key yet, or `force_insert`); same types | off |
 ///
 /// **The primary key** is the field marked `primary_key`; without one, a field `id: Option<i64>`
 /// is an automatic key (Django's `AutoField`): `None` until the first save, which takes the
@@ -177,7 +179,8 @@ pub use clarion_core::model::Model;
 /// Mistakes are compile errors that point at the offending token: a struct with generics, a
 /// tuple struct or enum, an unknown or repeated option, no primary key or two, `max_length` on a
 /// field that is not text, a `default` of the wrong type, a field type that is not a
-/// [`FieldType`], a model that is not `Send`.
+/// [`FieldType`], a model that is not `Send`, `auto_now` on a field that is not a date
+/// or time or together with `auto_now_add`, `default` or `primary_key`.
 ///
 /// ```compile_fail
 /// #[derive(clarion::Model)]

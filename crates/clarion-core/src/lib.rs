@@ -77,13 +77,14 @@ pub mod __private {
     };
     pub use crate::model::signals::{CommitFn, OnCommit, defer};
     pub use crate::model::{
-        FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta, ManyToManyRelation,
-        ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row, VisitedField,
-        field_from_row, field_from_row_by,
+        AutoNow, FieldMeta, FieldVisitor, ForeignKey, ManyRelated, ManyToManyMeta,
+        ManyToManyRelation, ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row,
+        VisitedField, field_from_row, field_from_row_by,
     };
     pub use crate::query::{Column, QuerySet};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
     pub use crate::sender::Sender;
     pub use crate::value::{FieldError, FieldType, Value, ValueRef};
     pub use inventory;
+    pub use std::time::SystemTime;
 }

@@ -36,6 +36,8 @@ use crate::error::{Error, Result};
 use crate::model::{self, DeleteOrigin, Deleted, Model, ModelMeta};
 use crate::value::{FieldType, Value, ValueRef};
 
+mod get_or_create;
+
 /// How many rows [`QuerySet::get`] reads at most to tell "one" from "several" (Django's
 /// `MAX_GET_RESULTS` is 21 too).
 const MAX_GET_RESULTS: usize = 21;

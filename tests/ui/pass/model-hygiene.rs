@@ -74,6 +74,10 @@ struct Article {
     views: ::core::option::Option<::core::primitive::i64>,
     body: ::std::vec::Vec<::core::primitive::u8>,
     published: ::core::primitive::bool,
+    #[model(auto_now)]
+    updated: ::chrono::DateTime<::chrono::Utc>,
+    #[model(auto_now_add)]
+    created: ::core::option::Option<::chrono::NaiveDate>,
 }
 
 #[derive(::clarion::Model)]

@@ -27,6 +27,12 @@ pub struct Article {
     pub(crate) views: i64,
     /// Private.
     draft: bool,
+    /// Set by every save.
+    #[model(auto_now)]
+    pub updated: Option<chrono::NaiveDateTime>,
+    /// Set by the first save.
+    #[model(auto_now_add)]
+    pub(crate) created: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A model private to this crate, with private fields and no `id`.
@@ -85,6 +91,8 @@ fn main() {
         title: String::new(),
         views: 0,
         draft: true,
+        updated: None,
+        created: None,
     };
     let _ = describe(&article);
     let comment = Comment {

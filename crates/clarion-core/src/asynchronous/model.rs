@@ -165,4 +165,29 @@ impl<M: Model> QuerySet<M> {
         let set = self.clone();
         run(move || set.delete()).await
     }
+
+    /// As [`QuerySet::get_or_create`], awaitable: `create` runs on the thread that saves, and
+    /// only if no row matches.
+    pub async fn aget_or_create<F>(&self, create: F) -> Result<(M, bool)>
+    where
+        F: FnOnce() -> M + Send + 'static,
+    {
+        let set = self.clone();
+        run(move || set.get_or_create(create)).await
+    }
+
+    /// As [`QuerySet::update_or_create`], awaitable: `create` runs on the thread that saves,
+    /// and only if no row matches.
+    pub async fn aupdate_or_create<F>(
+        &self,
+        defaults: &[Assignment<M::Concrete>],
+        create: F,
+    ) -> Result<(M, bool)>
+    where
+        F: FnOnce() -> M + Send + 'static,
+    {
+        let set = self.clone();
+        let defaults = defaults.to_vec();
+        run(move || set.update_or_create(&defaults, create)).await
+    }
 }

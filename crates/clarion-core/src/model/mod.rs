@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::sender::Sender;
 use crate::value::{FieldError, FieldType, Value, ValueRef};
 
+mod auto_now;
 #[doc(hidden)]
 pub mod checks;
 mod collector;
@@ -21,7 +22,9 @@ mod relation;
 mod save;
 pub mod signals;
 pub(crate) mod sql;
+mod update_fields;
 
+pub use auto_now::AutoNow;
 pub use m2m::{ManyRelated, ManyToManyMeta, ManyToManyRelation, PkSet};
 pub use meta::{FieldMeta, ModelMeta};
 #[doc(hidden)]
@@ -35,6 +38,9 @@ pub use registry::{ModelRegistration, models};
 pub(crate) use registry::{check_tables, model_by_label};
 pub use save::{Deleted, MAX_SAVE_DEPTH, SaveOptions};
 pub(crate) use save::{check_max_length, delete_instance, delete_many, loaded, save_instance};
+pub use update_fields::{
+    AlsoUpdate, IntoFieldName, IntoUpdateFields, MAX_TYPED_UPDATE_FIELDS, ModelColumn, UpdateFields,
+};
 
 /// A struct persisted as a table row (Django's `models.Model`). Implement it with
 /// `#[derive(Model)]`; see the derive's documentation for the attributes.
@@ -91,6 +97,24 @@ pub trait Model: Send + Sized + 'static {
     #[inline]
     fn __set_auto_key(&mut self, id: i64) -> Result<(), FieldError> {
         self.__set(Self::META.pk, ValueRef::Int(id))
+    }
+
+    /// Not public API: whether any field is `#[model(auto_now)]` or `#[model(auto_now_add)]`,
+    /// so that the saves of other models do not even look.
+    #[doc(hidden)]
+    const __STAMPS: bool = false;
+
+    /// Not public API: the numbers of the `#[model(auto_now)]` fields, which a save with
+    /// `update_fields` writes too.
+    #[doc(hidden)]
+    const __AUTO_NOW: &'static [usize] = &[];
+
+    /// Not public API: sets the `#[model(auto_now)]` fields to `now`, and the
+    /// `#[model(auto_now_add)]` ones too if the save is `adding` a row.
+    #[doc(hidden)]
+    #[inline]
+    fn __stamp(&mut self, now: std::time::SystemTime, adding: bool) {
+        let _ = (now, adding);
     }
 
     /// Not public API: builds an instance from a row whose columns are the fields, in order.

@@ -202,6 +202,32 @@ impl<M: Model> FieldType for ForeignKey<M> {
     }
 }
 
+/// Serialized as the key it holds, exactly as `M::Key` serializes (`7`, `"ann"`), so that
+/// `#[derive(Model, serde::Serialize)]` works on a model with foreign keys and its JSON has
+/// Django's shape (`"author": 7`, as `dumpdata` and Django REST framework write it);
+/// `Option<ForeignKey<M>>` is the key or `null`. Only the key is written, never the row it points
+/// at: nest that by hand (load it with [`ForeignKey::get`]) when an API wants it.
+impl<M: Model> serde::Serialize for ForeignKey<M>
+where
+    M::Key: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.key.serialize(serializer)
+    }
+}
+
+/// Read from the key alone (`7`), as it is serialized. Nothing checks that a row has the key:
+/// that happens when the instance holding it is saved, as the database's `FOREIGN KEY`
+/// constraint refuses a missing row.
+impl<'de, M: Model> serde::Deserialize<'de> for ForeignKey<M>
+where
+    M::Key: serde::Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        M::Key::deserialize(deserializer).map(ForeignKey::new)
+    }
+}
+
 /// A column that holds a foreign key to `Target`: `Column<R, ForeignKey<T>>` or
 /// `Column<R, Option<ForeignKey<T>>>`, what [`Model::related`] takes.
 pub trait ForeignKeyColumn: Copy {

@@ -9,7 +9,8 @@ use super::origin::DeleteOrigin;
 use super::signals::{
     Delete, PostInit, PostSave, PreSave, post_delete, post_init, post_save, pre_delete, pre_save,
 };
-use super::{FieldVisitor, InstanceMut, Model, VisitedField, sql, unknown_field, validation};
+use super::update_fields::{AlsoUpdate, IntoUpdateFields, UpdateFields};
+use super::{FieldVisitor, InstanceMut, Model, VisitedField, sql, validation};
 use crate::db::{self, Binder, Transaction};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
@@ -52,14 +53,18 @@ impl Drop for Depth {
 /// Options of [`Model::save_with`] (Django's keyword arguments of `save()`).
 ///
 /// ```
-/// use clarion::models::SaveOptions;
-/// let options = SaveOptions::new().update_fields(&["title", "slug"]).using("default");
-/// # let _ = options;
+/// use clarion::prelude::*;
+/// # #[derive(Model)]
+/// # pub struct Post { pub id: Option<i64>, pub title: String, pub slug: String }
+///
+/// let typed = SaveOptions::new().update_fields((Post::TITLE, Post::SLUG)).using("default");
+/// let named = SaveOptions::new().update_fields(&["title", "slug"]).using("default");
+/// # let _ = (typed, named);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 #[must_use]
 pub struct SaveOptions<'a> {
-    update_fields: Option<&'a [&'a str]>,
+    update_fields: Option<UpdateFields<'a>>,
     force_insert: bool,
     force_update: bool,
     using: Option<&'a str>,
@@ -72,13 +77,19 @@ impl<'a> SaveOptions<'a> {
         SaveOptions::default()
     }
 
-    /// Writes only these fields, with an `UPDATE` (Django's `update_fields`). An empty list writes
-    /// nothing and sends no signal; an unknown name is an [`Error::UnknownField`], and the
-    /// primary key's name an error (a save does not change a row's key), both before any signal,
-    /// as in Django; a row that does not exist is an [`Error::DoesNotExist`]; an instance without
-    /// a primary key is an error, as in Django (there is no row to update).
-    pub fn update_fields(mut self, fields: &'a [&'a str]) -> Self {
-        self.update_fields = Some(fields);
+    /// Writes only these fields, with an `UPDATE` (Django's `update_fields`): the model's column
+    /// handles, checked by the compiler (`Post::TITLE`, or several in a tuple,
+    /// `(Post::TITLE, Post::BODY)`), or names for a list built at run time (`&["title"]`); see
+    /// [`IntoUpdateFields`].
+    ///
+    /// An empty list writes nothing and sends no signal; an unknown name is an
+    /// [`Error::UnknownField`], a column of another model an error, and the primary key an error
+    /// (a save does not change a row's key), all before any signal, as in Django; a row that does
+    /// not exist is an [`Error::DoesNotExist`]; an instance without a primary key is an error, as
+    /// in Django (there is no row to update). Receivers see the names in the order given, or in
+    /// the model's field order for column handles.
+    pub fn update_fields(mut self, fields: impl IntoUpdateFields<'a>) -> Self {
+        self.update_fields = Some(fields.into_update_fields());
         self
     }
 
@@ -111,7 +122,7 @@ impl<'a> SaveOptions<'a> {
 /// [`SaveOptions`] that own what they name, to be sent to the thread that saves.
 #[cfg(feature = "tokio")]
 pub(crate) struct OwnedSaveOptions {
-    update_fields: Option<Vec<String>>,
+    update_fields: Option<super::update_fields::OwnedUpdateFields>,
     force_insert: bool,
     force_update: bool,
     using: Option<String>,
@@ -122,9 +133,7 @@ pub(crate) struct OwnedSaveOptions {
 impl SaveOptions<'_> {
     pub(crate) fn to_owned_options(self) -> OwnedSaveOptions {
         OwnedSaveOptions {
-            update_fields: self
-                .update_fields
-                .map(|fields| fields.iter().map(|&field| field.to_owned()).collect()),
+            update_fields: self.update_fields.map(UpdateFields::to_owned_fields),
             force_insert: self.force_insert,
             force_update: self.force_update,
             using: self.using.map(str::to_owned),
@@ -137,17 +146,22 @@ impl SaveOptions<'_> {
 impl OwnedSaveOptions {
     /// Calls `f` with these options, borrowed.
     pub(crate) fn with<R>(&self, f: impl FnOnce(SaveOptions<'_>) -> R) -> R {
-        let fields: Option<Vec<&str>> = self
-            .update_fields
-            .as_ref()
-            .map(|fields| fields.iter().map(String::as_str).collect());
-        f(SaveOptions {
-            update_fields: fields.as_deref(),
+        let options = SaveOptions {
+            update_fields: None,
             force_insert: self.force_insert,
             force_update: self.force_update,
             using: self.using.as_deref(),
             raw: self.raw,
-        })
+        };
+        match &self.update_fields {
+            Some(fields) => fields.with(|fields| {
+                f(SaveOptions {
+                    update_fields: Some(fields),
+                    ..options
+                })
+            }),
+            None => f(options),
+        }
     }
 }
 
@@ -174,10 +188,30 @@ impl Deleted {
 }
 
 pub(crate) fn save_instance<M: Model>(instance: &mut M, options: SaveOptions<'_>) -> Result<()> {
+    // A constant: the saves of models without such fields do not look. A raw save (fixtures)
+    // writes the instance as given, as Django's does; a save of no field writes nothing.
+    if M::__STAMPS
+        && !options.raw
+        && options
+            .update_fields
+            .is_none_or(|fields| !fields.is_empty())
+    {
+        stamp(instance, &options);
+    }
     if options.update_fields.is_some() || options.force_insert && options.force_update {
         return save_fields(instance, &options);
     }
     save_resolved(instance, &options, None)
+}
+
+/// Sets the `auto_now` fields, and the `auto_now_add` ones of a row being added: an instance
+/// without a primary key yet, or saved with `force_insert`. (A model whose key you choose cannot
+/// be told new before its write: give such a save `force_insert`, as `get_or_create` does.)
+/// Before `pre_save`, so that its receivers see the time the row will hold.
+#[inline(never)]
+fn stamp<M: Model>(instance: &mut M, options: &SaveOptions<'_>) {
+    let adding = options.force_insert || instance.__get(M::META.pk).is_null();
+    instance.__stamp(std::time::SystemTime::now(), adding);
 }
 
 /// A save with `update_fields` (or with contradictory options): the names are checked before
@@ -199,9 +233,19 @@ fn save_fields<M: Model>(instance: &mut M, options: &SaveOptions<'_>) -> Result<
         return Ok(());
     }
     let mut fields: Vec<usize> = Vec::new();
-    let mut names: Vec<&'static str> = Vec::new();
-    for name in given {
-        let (index, field) = meta.field(name).ok_or_else(|| unknown_field(meta, name))?;
+    given.resolve::<M>(&mut fields)?;
+    if !options.raw {
+        // What the save just stamped is written too (Django writes an `auto_now` field only if
+        // it is listed, which loses the time whenever the caller forgets it).
+        for &index in M::__AUTO_NOW {
+            if !fields.contains(&index) {
+                fields.push(index);
+            }
+        }
+    }
+    let mut names: Vec<&'static str> = Vec::with_capacity(fields.len());
+    for &index in &fields {
+        let field = &meta.fields[index];
         if field.primary_key {
             // Skipping it would leave `UPDATE … SET  WHERE` when it is the only name, and write
             // less than was asked otherwise: refused, as Django refuses it.
@@ -211,10 +255,7 @@ fn save_fields<M: Model>(instance: &mut M, options: &SaveOptions<'_>) -> Result<
                 meta.label, field.name
             )));
         }
-        if !fields.contains(&index) {
-            fields.push(index);
-            names.push(field.name);
-        }
+        names.push(field.name);
     }
     save_resolved(instance, options, Some((&fields, &names)))
 }
@@ -255,23 +296,39 @@ fn save_signalled<M: Model>(
     post_heard: bool,
 ) -> Result<()> {
     let sender = M::sender();
-    let update_fields = fields.map(|(_, names)| names);
-    let numbers = fields.map(|(numbers, _)| numbers);
     let _depth = Depth::enter(M::META.label)?;
     in_transaction(using, |tx| {
+        // The fields `pre_save` receivers added (`AlsoUpdate`), after the caller's.
+        let widened: (Vec<usize>, Vec<&'static str>);
+        let mut update_fields = fields.map(|(_, names)| names);
+        let mut numbers = fields.map(|(numbers, _)| numbers);
         if pre_heard {
+            let mut args = PreSave {
+                instance: InstanceMut::new(instance),
+                raw: options.raw,
+                using,
+                update_fields,
+                also_update: AlsoUpdate::new(M::META, fields.is_none()),
+                tx,
+            };
             pre_save
-                .send_heard(
-                    sender,
-                    &mut PreSave {
-                        instance: InstanceMut::new(instance),
-                        raw: options.raw,
-                        using,
-                        update_fields,
-                        tx,
-                    },
-                )
+                .send_heard(sender, &mut args)
                 .map_err(|error| *error)?;
+            if let Some((given, names)) = fields
+                && args.also_update.added().iter().any(|i| !given.contains(i))
+            {
+                let mut all_numbers = given.to_vec();
+                let mut all_names = names.to_vec();
+                for &index in args.also_update.added() {
+                    if !all_numbers.contains(&index) {
+                        all_numbers.push(index);
+                        all_names.push(M::META.fields[index].name);
+                    }
+                }
+                widened = (all_numbers, all_names);
+                numbers = Some(&widened.0);
+                update_fields = Some(&widened.1);
+            }
         }
         let created = write(instance, tx, numbers, options)?;
         if post_heard {

@@ -6,7 +6,7 @@
 //!
 //! | signal | arguments | sent |
 //! |---|---|---|
-//! | [`pre_save`] | `instance`, `raw`, `using`, `update_fields`, `tx` | before the `INSERT`/`UPDATE` |
+//! | [`pre_save`] | `instance`, `raw`, `using`, `update_fields`, `also_update`, `tx` | before the `INSERT`/`UPDATE` |
 //! | [`post_save`] | `instance`, `created`, `raw`, `using`, `update_fields`, `tx` | after it |
 //! | [`pre_delete`] | `instance`, `using`, `origin`, `tx` | before the `DELETE` |
 //! | [`post_delete`] | `instance`, `using`, `origin`, `tx` | after it; the instance still has its key |
@@ -27,6 +27,7 @@ use crate::signal::SignalArgs;
 use super::m2m::{ManyToManyMeta, PkSet};
 use super::meta::ModelMeta;
 use super::origin::DeleteOrigin;
+use super::update_fields::AlsoUpdate;
 use super::{InstanceBox, InstanceMut};
 
 /// Arguments of [`pre_save`].
@@ -42,6 +43,11 @@ pub struct PreSave<'a> {
     pub using: &'a str,
     /// The fields to write, if the save was given `update_fields`; `None` writes all.
     pub update_fields: Option<&'a [&'static str]>,
+    /// Fields a receiver that changes the instance adds to the save (`also_update:
+    /// &mut AlsoUpdate`), so that they are written even when the caller's `update_fields`
+    /// leaves them out: see [`AlsoUpdate`]. Later receivers still see the caller's
+    /// `update_fields`; `post_save` receivers see every field written.
+    pub also_update: AlsoUpdate,
     /// The transaction the save runs in.
     pub tx: &'a Transaction,
 }

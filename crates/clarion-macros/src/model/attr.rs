@@ -1,6 +1,6 @@
 //! Parsing `#[model(…)]`: `table`, `app_label` and `many_to_many(…)` on the struct;
-//! `primary_key`, `unique`, `index`, `max_length`, `default`, `db_column` and `on_delete` on
-//! fields.
+//! `primary_key`, `unique`, `index`, `max_length`, `default`, `db_column`, `on_delete`,
+//! `auto_now` and `auto_now_add` on fields.
 //!
 //! Each option keeps its key's token (and its value's), so that validation can point at them.
 //! Every problem is recorded and parsing goes on with the next option.
@@ -26,6 +26,8 @@ const FIELD_OPTIONS: &[&str] = &[
     "default",
     "db_column",
     "on_delete",
+    "auto_now",
+    "auto_now_add",
 ];
 
 /// The rules `on_delete` takes, as written, and as Django spells them.
@@ -81,6 +83,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) on_delete: Option<Opt<(Ident, &'static str)>>,
     /// Whether `on_delete` was written at all (a rule that did not parse was reported).
     pub(crate) on_delete_written: bool,
+    pub(crate) auto_now: Option<Opt<()>>,
+    pub(crate) auto_now_add: Option<Opt<()>>,
 }
 
 /// Where an attribute stands, which decides the options it takes.
@@ -196,7 +200,9 @@ fn parse_struct_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut St
             skip_value(input);
             let message = if FIELD_OPTIONS.contains(&name) {
                 let option = match name {
-                    "primary_key" | "unique" | "index" => name.to_owned(),
+                    "primary_key" | "unique" | "index" | "auto_now" | "auto_now_add" => {
+                        name.to_owned()
+                    }
                     _ => format!("{name} = …"),
                 };
                 format!(
@@ -241,6 +247,14 @@ fn parse_field_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut Fie
             attrs.on_delete_written = true;
             let value = on_delete(cx, &key, input);
             set(cx, &mut attrs.on_delete, key, value);
+        }
+        "auto_now" => {
+            let value = flag(cx, &key, input);
+            set(cx, &mut attrs.auto_now, key, value);
+        }
+        "auto_now_add" => {
+            let value = flag(cx, &key, input);
+            set(cx, &mut attrs.auto_now_add, key, value);
         }
         name => {
             skip_value(input);

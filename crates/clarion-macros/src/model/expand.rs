@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use proc_macro2::{Delimiter, Literal, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::ast::{Field, Model};
 use super::valid::PrimaryKey;
@@ -100,6 +101,8 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
         }
     });
 
+    let stamp = stamp(model);
+
     quote! {
         const _: () = {
             #meta
@@ -128,6 +131,8 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
 
                 #set_auto_key
 
+                #stamp
+
                 fn __set(
                     &mut self,
                     __clarion_field: #usize,
@@ -154,6 +159,46 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
         #handles
         #relation_items
     }
+}
+
+/// `__STAMPS`, `__AUTO_NOW` and `__stamp` for a model with `auto_now`/`auto_now_add` fields;
+/// nothing otherwise (the trait's defaults do nothing). Each field's `AutoNow` bound is spanned
+/// on its type, so that a field of another type is reported there.
+fn stamp(model: &Model) -> Option<TokenStream> {
+    let private = paths::private();
+    let mut auto_now = Vec::new();
+    let mut assignments = Vec::new();
+    for (index, field) in model.fields.iter().enumerate() {
+        let (member, ty) = (field.ident, field.ty);
+        let value = quote_spanned!(ty.span()=>
+            <#ty as #private::AutoNow>::auto_now(__clarion_now)
+        );
+        if field.attrs.auto_now.is_some() {
+            auto_now.push(Literal::usize_unsuffixed(index));
+            assignments.push(quote!(self.#member = #value;));
+        } else if field.attrs.auto_now_add.is_some() {
+            assignments.push(quote! {
+                if __clarion_adding {
+                    self.#member = #value;
+                }
+            });
+        }
+    }
+    if assignments.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        const __STAMPS: ::core::primitive::bool = true;
+        const __AUTO_NOW: &'static [::core::primitive::usize] = &[#(#auto_now),*];
+
+        fn __stamp(
+            &mut self,
+            __clarion_now: #private::SystemTime,
+            __clarion_adding: ::core::primitive::bool,
+        ) {
+            #(#assignments)*
+        }
+    })
 }
 
 /// What is emitted when the model has errors: an `impl Model` that is never run (the crate does

@@ -22,6 +22,7 @@ pub(crate) fn check(cx: &Ctxt, model: &Model) -> Option<PrimaryKey> {
     check_names(cx, model);
     for field in &model.fields {
         check_max_length(cx, field);
+        check_auto_now(cx, field);
         if let Some(hint) = unsupported_type(field.ty) {
             cx.error_spanned_by(field.ty, hint);
         }
@@ -119,6 +120,46 @@ fn check_max_length(cx: &Ctxt, field: &Field) {
         cx.error_spanned_by(
             literal,
             "`max_length` must be at least 1: it is the most characters the field may hold",
+        );
+    }
+}
+
+fn check_auto_now(cx: &Ctxt, field: &Field) {
+    let attrs = &field.attrs;
+    // Every save sets an `auto_now` field; only the first sets an `auto_now_add` one: a field
+    // cannot be both (Django: the options are mutually exclusive).
+    if let (Some(_), Some(add)) = (&attrs.auto_now, &attrs.auto_now_add) {
+        cx.error_spanned_by(
+            &add.key,
+            "`auto_now` and `auto_now_add` cannot be combined: `auto_now` sets the field on every \
+             save, `auto_now_add` only when the row is created; keep one",
+        );
+    }
+    let Some(stamp) = attrs.auto_now.as_ref().or(attrs.auto_now_add.as_ref()) else {
+        return;
+    };
+    // The save writes the field's value itself, so a default would never be used (Django
+    // refuses the pair too).
+    if let Some(default) = &attrs.default {
+        cx.error_spanned_by(
+            &default.key,
+            format!(
+                "`default` cannot be combined with `{}`: the save sets `{}` itself; remove \
+                 `default`",
+                stamp.key,
+                field.name()
+            ),
+        );
+    }
+    // A save never changes a row's key.
+    if let Some(primary_key) = &attrs.primary_key {
+        cx.error_spanned_by(
+            &primary_key.key,
+            format!(
+                "a primary key cannot be `{}`: a save never changes a row's key; add a field \
+                 of its own for the time",
+                stamp.key
+            ),
         );
     }
 }

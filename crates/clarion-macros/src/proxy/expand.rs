@@ -102,6 +102,19 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &ProxyAttrs, parent: Type) -> T
                     #model_at_parent::__set(&mut self.0, __clarion_field, __clarion_value)
                 }
 
+                const __STAMPS: ::core::primitive::bool =
+                    <#parent as #model_at_parent>::__STAMPS;
+                const __AUTO_NOW: &'static [#usize] = <#parent as #model_at_parent>::__AUTO_NOW;
+
+                #[inline]
+                fn __stamp(
+                    &mut self,
+                    __clarion_now: #private::SystemTime,
+                    __clarion_adding: ::core::primitive::bool,
+                ) {
+                    #model_at_parent::__stamp(&mut self.0, __clarion_now, __clarion_adding)
+                }
+
                 #[inline]
                 fn __set_auto_key(
                     &mut self,
