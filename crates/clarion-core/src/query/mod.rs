@@ -24,20 +24,26 @@
 //!
 //! Every value is bound as a statement parameter, never written into the SQL.
 
+mod aggregate;
 mod column;
 mod filter;
 mod lookup;
+mod paginate;
 mod statement;
+mod values;
 
 use std::borrow::Cow;
 use std::fmt;
 
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
+pub use self::aggregate::{Aggregate, Aggregates, GroupBy, Ordered, Summable};
 pub use self::column::{Assignment, Column, IntoOrderBy, OrderBy};
 pub use self::filter::Filter;
 use self::filter::Node;
+pub use self::paginate::{Page, Paginator};
 use self::statement::{Compiled, Params};
+pub use self::values::Columns;
 use crate::db::{self, Backend, DEFAULT_ALIAS, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{self, DeleteOrigin, Deleted, Model};
@@ -97,6 +103,7 @@ pub struct QuerySet<M: Model> {
     ordering: Vec<OrderBy<M::Concrete>>,
     limit: Option<usize>,
     offset: usize,
+    distinct: bool,
     using: Cow<'static, str>,
 }
 
@@ -108,6 +115,7 @@ impl<M: Model> QuerySet<M> {
             ordering: Vec::new(),
             limit: None,
             offset: 0,
+            distinct: false,
             using: Cow::Borrowed(DEFAULT_ALIAS),
         }
     }
@@ -277,25 +285,28 @@ impl<M: Model> QuerySet<M> {
         if self.matches_nothing() {
             return Ok(0);
         }
-        let total = db::read_using(&self.using, |tx| {
-            let mut params = Params::new(tx.backend());
-            let mut select = Query::select();
-            select.expr(Expr::cust("COUNT(*)")).from(M::META.table);
-            self.add_where(&mut select, &mut params);
-            let statement = Compiled::new(tx.backend().build(&select), params);
-            let rows = tx.query_bound(
-                &statement.sql,
-                |bind| statement.bind(bind),
-                |row| match row.value(0)? {
-                    ValueRef::Int(n) => Ok(usize::try_from(n).unwrap_or(0)),
-                    other => Err(Error::msg(format!(
-                        "COUNT(*) returned {} {other}",
-                        other.kind()
-                    ))),
-                },
-            )?;
-            Ok(rows.first().copied().unwrap_or(0))
-        })?;
+        db::read_using(&self.using, |tx| self.count_in(tx))
+    }
+
+    /// [`count`](QuerySet::count), in `tx`, of a query set that may match rows.
+    fn count_in(&self, tx: &Transaction) -> Result<usize> {
+        let mut params = Params::new(tx.backend());
+        let mut select = Query::select();
+        select.expr(Expr::cust("COUNT(*)")).from(M::META.table);
+        self.add_where(&mut select, &mut params);
+        let statement = Compiled::new(tx.backend().build(&select), params);
+        let rows = tx.query_bound(
+            &statement.sql,
+            |bind| statement.bind(bind),
+            |row| match row.value(0)? {
+                ValueRef::Int(n) => Ok(usize::try_from(n).unwrap_or(0)),
+                other => Err(Error::msg(format!(
+                    "COUNT(*) returned {} {other}",
+                    other.kind()
+                ))),
+            },
+        )?;
+        let total = rows.first().copied().unwrap_or(0);
         let after_offset = total.saturating_sub(self.offset);
         Ok(self.limit.map_or(after_offset, |n| after_offset.min(n)))
     }
@@ -548,6 +559,7 @@ impl<M: Model> Clone for QuerySet<M> {
             ordering: self.ordering.clone(),
             limit: self.limit,
             offset: self.offset,
+            distinct: self.distinct,
             using: self.using.clone(),
         }
     }
