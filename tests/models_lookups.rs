@@ -589,3 +589,42 @@ fn aggregates_grouping_and_pages_of_100k_rows_run_one_statement_each() {
     .unwrap();
     assert_eq!(titles, ["post 99999"]);
 }
+
+#[test]
+fn the_awaitable_forms_return_what_the_blocking_ones_do() {
+    let db = numbered("ag_async", VIEWS);
+    let q = entries(db);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let aggregates = (Aggregate::count(), Entry::VIEWS.sum());
+        assert_eq!(
+            q.aaggregate(aggregates.clone()).await.unwrap(),
+            q.aggregate(aggregates).unwrap()
+        );
+        assert_eq!(
+            q.clone()
+                .order_by(Entry::TITLE)
+                .avalues(Entry::VIEWS)
+                .await
+                .unwrap(),
+            VIEWS
+        );
+        let grouped = q.group_by(Entry::SUBTITLE);
+        assert_eq!(grouped.acount().await.unwrap(), grouped.count().unwrap());
+        assert_eq!(
+            grouped.aaggregate(Entry::VIEWS.max()).await.unwrap(),
+            grouped.aggregate(Entry::VIEWS.max()).unwrap()
+        );
+        let pages = q.clone().order_by(Entry::TITLE).paginate(5);
+        assert_eq!(pages.apage(2).await.unwrap(), pages.page(2).unwrap());
+        assert_eq!(pages.anum_pages().await.unwrap(), 2);
+        assert_eq!(pages.acount().await.unwrap(), VIEWS.len());
+        assert!(matches!(
+            pages.apage(3).await.unwrap_err(),
+            clarion::Error::InvalidPage { .. }
+        ));
+    });
+}
