@@ -42,6 +42,7 @@ enum Function {
 /// use clarion::prelude::*;
 /// use clarion::query::Aggregate;
 /// # #[derive(Model)]
+/// # #[model(table = "aggregate_doc_post")]
 /// # pub struct Post { pub id: Option<i64>, pub title: String, pub views: Option<i64>, pub rating: f64 }
 /// # clarion::db::register(clarion::db::Database::open_as("aggregate_doc", "sqlite::memory:")?);
 /// # clarion::migrate_using("aggregate_doc")?;
@@ -329,6 +330,7 @@ impl<M: Model> QuerySet<M> {
     /// ```
     /// use clarion::prelude::*;
     /// # #[derive(Model)]
+    /// # #[model(table = "aggregate_qs_doc_post")]
     /// # pub struct Post { pub id: Option<i64>, pub views: i64 }
     /// # clarion::db::register(clarion::db::Database::open_as("aggregate_qs_doc", "sqlite::memory:")?);
     /// # clarion::migrate_using("aggregate_qs_doc")?;
@@ -400,6 +402,7 @@ impl<M: Model> QuerySet<M> {
 /// ```
 /// use clarion::prelude::*;
 /// # #[derive(Model)]
+/// # #[model(table = "group_doc_post")]
 /// # pub struct Post { pub id: Option<i64>, pub author: String, pub views: i64 }
 /// # clarion::db::register(clarion::db::Database::open_as("group_doc", "sqlite::memory:")?);
 /// # clarion::migrate_using("group_doc")?;

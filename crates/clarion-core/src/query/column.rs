@@ -8,7 +8,7 @@ use super::filter::{Filter, Node, Op};
 use crate::model::Model;
 use crate::value::{FieldType, Value};
 
-/// One sort key of [`QuerySet::order_by`]: a column, ascending or descending (Django's
+/// One sort key of [`QuerySet::order_by`](crate::query::QuerySet::order_by): a column, ascending or descending (Django's
 /// `"field"` / `"-field"`). Made by [`Column::asc`] and [`Column::desc`].
 pub struct OrderBy<M> {
     pub(super) field: usize,
@@ -50,7 +50,7 @@ impl<M: Model> fmt::Debug for OrderBy<M> {
     }
 }
 
-/// What [`QuerySet::order_by`] takes: an [`OrderBy`], a [`Column`] (ascending), or a tuple,
+/// What [`QuerySet::order_by`](crate::query::QuerySet::order_by) takes: an [`OrderBy`], a [`Column`] (ascending), or a tuple,
 /// array, slice or `Vec` of them; `()` for no ordering.
 pub trait IntoOrderBy<M> {
     /// Appends the sort keys, most significant first.
@@ -100,7 +100,7 @@ macro_rules! order_by_tuples {
 }
 order_by_tuples! { () (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) }
 
-/// One `column = value` of [`QuerySet::update`], made by [`Column::set`].
+/// One `column = value` of [`QuerySet::update`](crate::query::QuerySet::update), made by [`Column::set`].
 pub struct Assignment<M> {
     pub(super) field: usize,
     pub(super) value: Value,
@@ -108,7 +108,7 @@ pub struct Assignment<M> {
 }
 
 impl<M> Assignment<M> {
-    /// The field assigned, by index in [`ModelMeta::fields`].
+    /// The field assigned, by index in [`ModelMeta::fields`](crate::model::ModelMeta::fields).
     pub fn field(&self) -> usize {
         self.field
     }
@@ -274,7 +274,7 @@ impl<M: Model, T: FieldType> Column<M, T> {
         })
     }
 
-    /// `column = value` for [`QuerySet::update`].
+    /// `column = value` for [`QuerySet::update`](crate::query::QuerySet::update).
     pub fn set(self, value: impl Into<T>) -> Assignment<M> {
         Assignment {
             field: self.field,

@@ -11,8 +11,8 @@ use super::statement::Params;
 use crate::model::{Model, ModelMeta};
 use crate::value::Value;
 
-/// A condition on `M`'s rows, for [`QuerySet::filter`] and [`QuerySet::exclude`] (Django's
-/// lookups and `Q` objects), built from [`Column`]s and combined with `&`, `|` and `!`.
+/// A condition on `M`'s rows, for [`QuerySet::filter`](crate::query::QuerySet::filter) and [`QuerySet::exclude`](crate::query::QuerySet::exclude) (Django's
+/// lookups and `Q` objects), built from [`Column`](crate::query::Column)s and combined with `&`, `|` and `!`.
 ///
 /// A comparison never matches a row whose column is `NULL` (SQL's rule, and Django's); its
 /// negation does, so `!Article::VIEWS.eq(3)` matches the articles with no views, just as

@@ -4,8 +4,12 @@
 //! per field (`Article::VIEWS`), build its [`Filter`]s, [`OrderBy`]s and [`Assignment`]s.
 //! Nothing runs until a runner is called: [`all`](QuerySet::all), [`iter`](QuerySet::iter),
 //! [`get`](QuerySet::get), [`first`](QuerySet::first), [`last`](QuerySet::last),
-//! [`count`](QuerySet::count), [`exists`](QuerySet::exists), [`delete`](QuerySet::delete) or
-//! [`update`](QuerySet::update).
+//! [`count`](QuerySet::count), [`exists`](QuerySet::exists), [`delete`](QuerySet::delete),
+//! [`update`](QuerySet::update), [`aggregate`](QuerySet::aggregate),
+//! [`values`](QuerySet::values), a [`GroupBy`]'s or a [`Paginator`]'s.
+//!
+//! The text lookups match their needle literally and fold ASCII letters only, alike on SQLite
+//! and PostgreSQL: docs/queries.md states the rules.
 //!
 //! | Django | clarion |
 //! |---|---|
@@ -13,7 +17,12 @@
 //! | `.exclude(title="draft")` | `.exclude(Article::TITLE.eq("draft"))` |
 //! | `Q(a) \| Q(b)`, `Q(a) & Q(b)`, `~Q(a)` | `a \| b`, `a & b`, `!a` |
 //! | `views__in=[1, 2]`, `views__isnull=True` | `Article::VIEWS.is_in([1, 2])`, `Article::VIEWS.is_null(true)` |
-//! | `title__contains="rust"` | `Article::TITLE.contains("rust")` |
+//! | `title__contains="rust"`, `title__icontains="rust"` | `Article::TITLE.contains("rust")`, `Article::TITLE.icontains("rust")` |
+//! | `iexact`, `startswith`, `istartswith`, `endswith`, `iendswith`, `range` | the same names ([`Column::iexact`], …, [`Column::range`]) |
+//! | `.aggregate(Sum("views"), Max("views"))` | `.aggregate((Article::VIEWS.sum(), Article::VIEWS.max()))` ([`Aggregate`]) |
+//! | `.values("title").annotate(Count("pk"))` | `.group_by(Article::TITLE).count()` ([`GroupBy`]) |
+//! | `.values_list("title", flat=True)`, `.distinct()` | `.values(Article::TITLE)`, `.distinct()` |
+//! | `Paginator(qs, 10).page(2)` | `.paginate(10).page(2)` ([`Paginator`]) |
 //! | `.order_by("-views", "title")` | `.order_by((Article::VIEWS.desc(), Article::TITLE))` |
 //! | `qs[10:20]` | `.offset(10).limit(10)` |
 //! | `.using("replica")` | `.using("replica")` |

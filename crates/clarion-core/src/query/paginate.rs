@@ -16,7 +16,8 @@ use crate::model::{self, Model};
 ///
 /// ```
 /// use clarion::prelude::*;
-/// # #[derive(Model)]
+/// # #[derive(Model, Debug)]
+/// # #[model(table = "paginate_doc_post")]
 /// # pub struct Post { pub id: Option<i64>, pub title: String }
 /// # clarion::db::register(clarion::db::Database::open_as("paginate_doc", "sqlite::memory:")?);
 /// # clarion::migrate_using("paginate_doc")?;

@@ -94,6 +94,7 @@ impl<M: Model> QuerySet<M> {
     /// ```
     /// use clarion::prelude::*;
     /// # #[derive(Model)]
+    /// # #[model(table = "values_doc_post")]
     /// # pub struct Post { pub id: Option<i64>, pub author: String, pub views: i64 }
     /// # clarion::db::register(clarion::db::Database::open_as("values_doc", "sqlite::memory:")?);
     /// # clarion::migrate_using("values_doc")?;
