@@ -369,6 +369,7 @@ impl<M: Model> QuerySet<M> {
 
     /// Groups the matching rows by the values of `key`, a column or a tuple of up to four
     /// (Django's `values(…).annotate(…)`), for [`GroupBy::count`] and [`GroupBy::aggregate`].
+    #[doc(alias = "annotate")]
     pub fn group_by<K: Columns<M::Concrete>>(&self, key: K) -> GroupBy<M, K> {
         GroupBy {
             rows: self.clone(),

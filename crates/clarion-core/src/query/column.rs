@@ -196,6 +196,7 @@ impl<M: Model, T> Column<M, T> {
     }
 
     /// The column is `NULL` (`true`) or is not (`false`) (Django's `isnull`).
+    #[doc(alias = "isnull")]
     pub fn is_null(self, is_null: bool) -> Filter<M> {
         Filter::new(Node::Null {
             field: self.field,

@@ -172,6 +172,7 @@ macro_rules! text_lookups {
             }
 
             /// The text starts with `needle`, case-sensitively (Django's `startswith`).
+            #[doc(alias = "starts_with")]
             pub fn startswith(self, needle: &str) -> Filter<M> {
                 Lookup::StartsWith.filter(self.field, needle)
             }
@@ -183,6 +184,7 @@ macro_rules! text_lookups {
             }
 
             /// The text ends with `needle`, case-sensitively (Django's `endswith`).
+            #[doc(alias = "ends_with")]
             pub fn endswith(self, needle: &str) -> Filter<M> {
                 Lookup::EndsWith.filter(self.field, needle)
             }

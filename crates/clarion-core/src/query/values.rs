@@ -110,6 +110,7 @@ impl<M: Model> QuerySet<M> {
     /// assert_eq!(authors.values(Post::AUTHOR)?, ["ada", "bob"]);
     /// # Ok::<(), clarion::Error>(())
     /// ```
+    #[doc(alias = "values_list")]
     pub fn values<C: Columns<M::Concrete>>(&self, columns: C) -> Result<Vec<C::Output>> {
         if self.matches_nothing() {
             return Ok(Vec::new());
