@@ -395,6 +395,11 @@ struct TransactionsGuideDoctests;
 #[doc = include_str!("../docs/models.md")]
 struct ModelsGuideDoctests;
 
+// And those of the queries guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/queries.md")]
+struct QueriesGuideDoctests;
+
 // And those of the proxy models guide.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/proxy.md")]

@@ -172,6 +172,123 @@ fn hostile_text_round_trips_exactly_through_saves_filters_relations_and_fixtures
     );
 }
 
+/// Every text lookup, by its Django name, with what it means in Rust: the rows it must match.
+type TextLookup = (
+    &'static str,
+    fn(&str) -> clarion::query::Filter<Note>,
+    fn(&str, &str) -> bool,
+);
+
+fn folded(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
+const TEXT_LOOKUPS: &[TextLookup] = &[
+    (
+        "iexact",
+        |n| Note::BODY.iexact(n),
+        |t, n| folded(t) == folded(n),
+    ),
+    ("contains", |n| Note::BODY.contains(n), |t, n| t.contains(n)),
+    (
+        "icontains",
+        |n| Note::BODY.icontains(n),
+        |t, n| folded(t).contains(&folded(n)),
+    ),
+    (
+        "startswith",
+        |n| Note::BODY.startswith(n),
+        |t, n| t.starts_with(n),
+    ),
+    (
+        "istartswith",
+        |n| Note::BODY.istartswith(n),
+        |t, n| folded(t).starts_with(&folded(n)),
+    ),
+    (
+        "endswith",
+        |n| Note::BODY.endswith(n),
+        |t, n| t.ends_with(n),
+    ),
+    (
+        "iendswith",
+        |n| Note::BODY.iendswith(n),
+        |t, n| folded(t).ends_with(&folded(n)),
+    ),
+];
+
+#[test]
+fn every_text_lookup_matches_hostile_needles_literally_on_both_engines() {
+    let alias = database("input_lookups");
+    // Every hostile text is a row (but those with a NUL on PostgreSQL, which cannot store one),
+    // and a needle; so are a few fragments that would be wildcards or escapes in a pattern.
+    let mut stored = Vec::new();
+    for text in HOSTILE {
+        if text.contains('\0') && backend() == Backend::Postgres {
+            continue;
+        }
+        let mut saved = note("hostile", text);
+        saved.save_with(SaveOptions::new().using(alias)).unwrap();
+        stored.push((saved.id.unwrap(), *text));
+    }
+    let fragments = [
+        "%_", "\\%", "_sure", "ROBERT'", "OR 1=1", "e\u{301}", "É", "🦀👩", "\0b",
+    ];
+    let mut checked = 0;
+    for needle in HOSTILE.iter().chain(&fragments) {
+        for (name, lookup, holds) in TEXT_LOOKUPS {
+            let query = Note::objects().using(alias).filter(lookup(needle));
+            let mut found: Vec<i64> = query.iter().unwrap().map(|n| n.id.unwrap()).collect();
+            found.sort_unstable();
+            let expected: Vec<i64> = stored
+                .iter()
+                .filter(|(_, text)| holds(text, needle))
+                .map(|(id, _)| *id)
+                .collect();
+            assert_eq!(found, expected, "{name} {needle:?}");
+            // The negation matches the other rows.
+            let others = Note::objects()
+                .using(alias)
+                .exclude(lookup(needle))
+                .count()
+                .unwrap();
+            assert_eq!(
+                others,
+                stored.len() - expected.len(),
+                "not {name} {needle:?}"
+            );
+            checked += 1;
+        }
+    }
+    // `range` compares as `gte` and `lte` do: a hostile text as both bounds finds exactly its
+    // rows. Its bounds are bound values like `eq`'s, so a NUL is refused on PostgreSQL, as `eq`
+    // refuses it, with the same message.
+    for text in HOSTILE {
+        let query = Note::objects()
+            .using(alias)
+            .filter(Note::BODY.range(*text, *text));
+        if text.contains('\0') && backend() == Backend::Postgres {
+            let error = query.count().unwrap_err();
+            assert!(error.to_string().contains("NUL character"), "{error}");
+            continue;
+        }
+        let mut found: Vec<i64> = query.iter().unwrap().map(|n| n.id.unwrap()).collect();
+        found.sort_unstable();
+        let expected: Vec<i64> = stored
+            .iter()
+            .filter(|(_, stored)| stored == text)
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(found, expected, "range {text:?}");
+        checked += 1;
+    }
+    println!(
+        "reliability ({:?}): {checked} lookups of hostile needles matched exactly the rows Rust's str methods pick, over {} rows",
+        backend(),
+        stored.len()
+    );
+}
+
 /// The same float, NaN included (NaN is not equal to itself, so `==` cannot say it).
 fn same(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a == b

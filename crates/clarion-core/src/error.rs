@@ -79,6 +79,21 @@ pub enum Error {
         /// Each protecting row: its model's label and its primary key.
         objects: Vec<(&'static str, crate::Value)>,
     },
+    /// A page that a [`Paginator`](crate::query::Paginator) does not have: number 0, or past
+    /// the last page; or a paginator of 0 rows per page (Django: `InvalidPage`).
+    #[error("{}", invalid_page(.model, *.page, *.per_page, *.num_pages, *.count))]
+    InvalidPage {
+        /// The model's label, `app.model`.
+        model: &'static str,
+        /// The page number asked for (pages are numbered from 1).
+        page: usize,
+        /// The paginator's rows per page.
+        per_page: usize,
+        /// How many pages there are (at least 1); 0 when `per_page` is 0.
+        num_pages: usize,
+        /// How many rows the paginated query set has.
+        count: usize,
+    },
     /// A query that had to find one row found several (Django: `MultipleObjectsReturned`).
     #[error("`get()` on `{model}` returned {} rows, not exactly one", rows_found(*.count))]
     MultipleObjectsReturned {
@@ -484,6 +499,28 @@ fn protected_objects(objects: &[(&'static str, crate::Value)]) -> String {
         out.push(format!("and {} more", objects.len() - SHOWN));
     }
     out.join(", ")
+}
+
+fn invalid_page(
+    model: &str,
+    page: usize,
+    per_page: usize,
+    num_pages: usize,
+    count: usize,
+) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if per_page == 0 {
+        format!("a paginator of `{model}` needs at least 1 row per page, not 0")
+    } else if page == 0 {
+        format!("page 0 of `{model}` does not exist: pages are numbered from 1 to {num_pages}")
+    } else {
+        format!(
+            "page {page} of `{model}` does not exist: {count} row{} make{} {num_pages} page{} of {per_page}",
+            plural(count),
+            if count == 1 { "s" } else { "" },
+            plural(num_pages),
+        )
+    }
 }
 
 fn rows_found(count: usize) -> String {

@@ -5,7 +5,7 @@ use std::future::Future;
 use super::run::run;
 use crate::Result;
 use crate::model::{Deleted, Model, SaveOptions};
-use crate::query::{Assignment, QuerySet};
+use crate::query::{Aggregates, Assignment, Columns, GroupBy, Page, Paginator, QuerySet};
 
 /// The awaitable forms of [`Model`]'s writes, named as Django names them (`asave`,
 /// `adelete`, `arefresh_from_db`), for every model that is `Clone` (in the prelude with the
@@ -189,5 +189,69 @@ impl<M: Model> QuerySet<M> {
         let set = self.clone();
         let defaults = defaults.to_vec();
         run(move || set.update_or_create(&defaults, create)).await
+    }
+
+    /// As [`QuerySet::aggregate`], awaitable.
+    pub async fn aaggregate<A>(&self, aggregates: A) -> Result<A::Output>
+    where
+        A: Aggregates<M::Concrete> + Send + 'static,
+        A::Output: Send + 'static,
+    {
+        let set = self.clone();
+        run(move || set.aggregate(aggregates)).await
+    }
+
+    /// As [`QuerySet::values`], awaitable.
+    pub async fn avalues<C>(&self, columns: C) -> Result<Vec<C::Output>>
+    where
+        C: Columns<M::Concrete> + Send + 'static,
+        C::Output: Send + 'static,
+    {
+        let set = self.clone();
+        run(move || set.values(columns)).await
+    }
+}
+
+/// The awaitable runners of a grouping.
+impl<M: Model, K> GroupBy<M, K>
+where
+    K: Columns<M::Concrete> + Clone + Send + 'static,
+    K::Output: Send + 'static,
+{
+    /// As [`GroupBy::count`], awaitable.
+    pub async fn acount(&self) -> Result<Vec<(K::Output, usize)>> {
+        let grouped = self.clone();
+        run(move || grouped.count()).await
+    }
+
+    /// As [`GroupBy::aggregate`], awaitable.
+    pub async fn aaggregate<A>(&self, aggregates: A) -> Result<Vec<(K::Output, A::Output)>>
+    where
+        A: Aggregates<M::Concrete> + Send + 'static,
+        A::Output: Send + 'static,
+    {
+        let grouped = self.clone();
+        run(move || grouped.aggregate(aggregates)).await
+    }
+}
+
+/// The awaitable runners of a paginator.
+impl<M: Model> Paginator<M> {
+    /// As [`Paginator::page`], awaitable.
+    pub async fn apage(&self, number: usize) -> Result<Page<M>> {
+        let pages = self.clone();
+        run(move || pages.page(number)).await
+    }
+
+    /// As [`Paginator::count`], awaitable.
+    pub async fn acount(&self) -> Result<usize> {
+        let pages = self.clone();
+        run(move || pages.count()).await
+    }
+
+    /// As [`Paginator::num_pages`], awaitable.
+    pub async fn anum_pages(&self) -> Result<usize> {
+        let pages = self.clone();
+        run(move || pages.num_pages()).await
     }
 }

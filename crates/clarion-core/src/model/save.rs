@@ -619,7 +619,10 @@ pub(crate) fn delete_many<M: Model>(
             instances => super::collector::delete_keys(
                 tx,
                 meta,
-                instances.iter().map(|i| i.__get(meta.pk).to_owned()).collect(),
+                instances
+                    .iter()
+                    .map(|i| i.__get(meta.pk).to_owned())
+                    .collect(),
             )?,
         };
         let mut deleted = Deleted::default();

@@ -1,7 +1,8 @@
 //! `get_or_create` and `update_or_create`: one row for a lookup, made if missing, safe when
 //! several callers race to make it.
 
-use super::{MAX_GET_RESULTS, Node, Op, QuerySet};
+use super::filter::{Node, Op};
+use super::{MAX_GET_RESULTS, QuerySet};
 use crate::db::{self, Backend, Transaction};
 use crate::error::{ConstraintKind, Error, Result};
 use crate::model::{self, Model, SaveOptions};
