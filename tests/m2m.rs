@@ -1107,3 +1107,39 @@ fn a_hundred_thousand_keys_are_added_removed_and_set_each_once_in_the_order_give
     );
     assert!(p.extras().using(alias).keys().unwrap() == ints(1..=N / 2));
 }
+
+/// Records `raw` of every `m2m_changed` of the pizzas' toppings on the `m2m_raw` database.
+#[receiver(m2m_changed, sender = PizzaToppings)]
+fn raw_changes(action: M2mAction, raw: bool, using: &str) {
+    if using == "m2m_raw" {
+        log(using, format!("{} raw={raw}", action.name()));
+    }
+}
+
+/// Django 6.1's `raw` argument of the manager's methods: `m2m_changed` says `raw = true`, as while
+/// fixtures load, so receivers that honour it can be tested directly.
+#[test]
+fn a_raw_manager_sends_raw_changes() {
+    let alias = "m2m_raw";
+    database(alias);
+    let mut p = pizza("raw", alias);
+    let t = toppings(alias, &["x", "y"]);
+    p.toppings().using(alias).raw(true).add(&t).unwrap();
+    p.toppings().using(alias).raw(true).remove(&t[..1]).unwrap();
+    p.toppings().using(alias).clear().unwrap();
+    let raw: Vec<String> = events(alias)
+        .into_iter()
+        .filter(|e| e.contains(" raw="))
+        .collect();
+    assert_eq!(
+        raw,
+        [
+            "pre_add raw=true",
+            "post_add raw=true",
+            "pre_remove raw=true",
+            "post_remove raw=true",
+            "pre_clear raw=false",
+            "post_clear raw=false",
+        ]
+    );
+}

@@ -169,3 +169,25 @@ fn a_save_through_a_proxy_stamps_the_concrete_models_fields() {
     assert!(pinned.0.created > long_ago() && pinned.0.updated == pinned.0.created);
     assert_eq!(stored(alias), pinned.0);
 }
+
+/// Django's `save_base(raw=True)` (what `loaddata` uses) writes the instance as given: the
+/// timestamps a fixture or a restore carries are kept, on insert and on update.
+#[test]
+fn a_raw_save_keeps_the_timestamps_it_is_given() {
+    let alias = database("stamp_raw");
+    let mut note = note("a");
+    note.touched = Some(long_ago().naive_utc());
+    note.save_with(SaveOptions::new().using(alias).raw(true))
+        .unwrap();
+    assert_eq!((note.created, note.updated), (long_ago(), long_ago()));
+    assert_eq!(note.day, None);
+    assert_eq!(stored(alias), note);
+    note.body = "restored".into();
+    note.save_with(SaveOptions::new().using(alias).raw(true))
+        .unwrap();
+    assert_eq!(stored(alias), note);
+    // And the same save without `raw` stamps it.
+    note.save_with(SaveOptions::new().using(alias).raw(false))
+        .unwrap();
+    assert!(note.updated > long_ago(), "{note:?}");
+}

@@ -157,8 +157,9 @@ pub fn load_using(json: &str, using: &str) -> Result<Loaded> {
                     instance: &mut *instance,
                     reverse: false,
                     using,
+                    raw: true,
                 }
-                .set(keys, true)
+                .set(keys)
                 .map_err(|error| match error {
                     Error::Integrity { .. } | Error::Validation { .. } => Error::Fixture {
                         index,

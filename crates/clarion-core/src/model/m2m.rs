@@ -422,6 +422,7 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
                 instance,
                 reverse,
                 using: db::DEFAULT_ALIAS_STATIC,
+                raw: false,
             },
             _models: PhantomData,
         }
@@ -433,36 +434,44 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
         self
     }
 
+    /// Sends `m2m_changed` with `raw = true` (Django 6.1's `raw` argument of the manager's
+    /// methods), as fixture loading does: for tests of receivers that honour `raw`, and for
+    /// loaders of your own that restore rows exactly as given.
+    pub fn raw(mut self, raw: bool) -> Self {
+        self.relation.raw = raw;
+        self
+    }
+
     /// Relates `objects` (Django's `add`): the join rows that are missing are inserted, and
     /// `pre_add`/`post_add` report exactly those keys (possibly none: the signals are still
     /// sent). No objects: nothing is done and nothing sent. [`Error::Unsaved`] for an object
     /// without a key.
     pub fn add<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
         let keys = keys_of(objects)?;
-        self.relation.add(keys, false)
+        self.relation.add(keys)
     }
 
     /// As [`add`](ManyRelated::add), by primary key.
     pub fn add_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
-        self.relation.add(values(keys), false)
+        self.relation.add(values(keys))
     }
 
     /// Unrelates `objects` (Django's `remove`): `pre_remove`/`post_remove` report every key
     /// given, related or not. No objects: nothing is done and nothing sent.
     pub fn remove<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
         let keys = keys_of(objects)?;
-        self.relation.remove(keys, false)
+        self.relation.remove(keys)
     }
 
     /// As [`remove`](ManyRelated::remove), by primary key.
     pub fn remove_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
-        self.relation.remove(values(keys), false)
+        self.relation.remove(values(keys))
     }
 
     /// Unrelates everything (Django's `clear`): `pre_clear`/`post_clear`, with no key set, are
     /// sent even when nothing was related.
     pub fn clear(&mut self) -> Result<()> {
-        self.relation.clear(false)
+        self.relation.clear()
     }
 
     /// Makes `objects` exactly the related ones (Django's `set`): removes the ones no longer
@@ -470,12 +479,12 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
     /// changes.
     pub fn set<'o>(&mut self, objects: impl IntoIterator<Item = &'o O>) -> Result<()> {
         let keys = keys_of(objects)?;
-        self.relation.set(keys, false)
+        self.relation.set(keys)
     }
 
     /// As [`set`](ManyRelated::set), by primary key.
     pub fn set_keys(&mut self, keys: impl IntoIterator<Item = O::Key>) -> Result<()> {
-        self.relation.set(values(keys), false)
+        self.relation.set(values(keys))
     }
 
     /// Clears, then adds `objects` (Django's `set(objs, clear=True)`): sends the clear's
@@ -485,8 +494,8 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
         let relation = &mut self.relation;
         let using = relation.using;
         in_transaction(using, |_| {
-            relation.clear(false)?;
-            relation.add(keys, false)
+            relation.clear()?;
+            relation.add(keys)
         })
     }
 
@@ -497,7 +506,7 @@ impl<'a, I: Model, O: Model> ManyRelated<'a, I, O> {
         let using = relation.using;
         in_transaction(using, |_| {
             object.save_with(super::SaveOptions::new().using(using))?;
-            relation.add(vec![object.pk()], false)?;
+            relation.add(vec![object.pk()])?;
             Ok(())
         })?;
         Ok(object)
@@ -538,7 +547,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         objects: impl IntoIterator<Item = &'o O>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = keys_of(objects);
-        self.off_thread(move |relation| relation.add(keys?, false))
+        self.off_thread(move |relation| relation.add(keys?))
     }
 
     /// As [`add_keys`](ManyRelated::add_keys), awaitable.
@@ -547,7 +556,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         keys: impl IntoIterator<Item = O::Key>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = values(keys);
-        self.off_thread(move |relation| relation.add(keys, false))
+        self.off_thread(move |relation| relation.add(keys))
     }
 
     /// As [`remove`](ManyRelated::remove), awaitable.
@@ -556,7 +565,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         objects: impl IntoIterator<Item = &'o O>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = keys_of(objects);
-        self.off_thread(move |relation| relation.remove(keys?, false))
+        self.off_thread(move |relation| relation.remove(keys?))
     }
 
     /// As [`remove_keys`](ManyRelated::remove_keys), awaitable.
@@ -565,12 +574,12 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         keys: impl IntoIterator<Item = O::Key>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = values(keys);
-        self.off_thread(move |relation| relation.remove(keys, false))
+        self.off_thread(move |relation| relation.remove(keys))
     }
 
     /// As [`clear`](ManyRelated::clear), awaitable.
     pub fn aclear(&mut self) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
-        self.off_thread(|relation| relation.clear(false))
+        self.off_thread(|relation| relation.clear())
     }
 
     /// As [`set`](ManyRelated::set), awaitable.
@@ -579,7 +588,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         objects: impl IntoIterator<Item = &'o O>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = keys_of(objects);
-        self.off_thread(move |relation| relation.set(keys?, false))
+        self.off_thread(move |relation| relation.set(keys?))
     }
 
     /// As [`set_keys`](ManyRelated::set_keys), awaitable.
@@ -588,7 +597,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
         keys: impl IntoIterator<Item = O::Key>,
     ) -> impl std::future::Future<Output = Result<()>> + Send + '_ {
         let keys = values(keys);
-        self.off_thread(move |relation| relation.set(keys, false))
+        self.off_thread(move |relation| relation.set(keys))
     }
 
     /// As [`keys`](ManyRelated::keys), awaitable.
@@ -610,6 +619,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
             ref mut instance,
             reverse,
             using,
+            raw,
         } = self.relation;
         let instance: &mut I = instance
             .downcast_mut::<I>()
@@ -624,6 +634,7 @@ impl<I: Model + Clone, O: Model> ManyRelated<'_, I, O> {
                     instance: &mut copy,
                     reverse,
                     using: &using,
+                    raw,
                 });
                 Ok((copy, outcome))
             })
@@ -664,6 +675,8 @@ pub(crate) struct Relation<'a> {
     pub(crate) instance: &'a mut dyn Instance,
     pub(crate) reverse: bool,
     pub(crate) using: &'a str,
+    /// `raw` in `m2m_changed`: set by fixture loading and by [`ManyRelated::raw`].
+    pub(crate) raw: bool,
 }
 
 impl Relation<'_> {
@@ -753,7 +766,8 @@ impl Relation<'_> {
         )
     }
 
-    pub(crate) fn add(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+    pub(crate) fn add(&mut self, keys: Vec<Value>) -> Result<()> {
+        let raw = self.raw;
         if keys.is_empty() {
             return Ok(());
         }
@@ -816,7 +830,8 @@ impl Relation<'_> {
         })
     }
 
-    pub(crate) fn remove(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+    pub(crate) fn remove(&mut self, keys: Vec<Value>) -> Result<()> {
+        let raw = self.raw;
         if keys.is_empty() {
             return Ok(());
         }
@@ -867,7 +882,8 @@ impl Relation<'_> {
         })
     }
 
-    pub(crate) fn clear(&mut self, raw: bool) -> Result<()> {
+    pub(crate) fn clear(&mut self) -> Result<()> {
+        let raw = self.raw;
         let using = self.using;
         in_transaction(using, |tx| {
             let own = self.own_key()?;
@@ -973,7 +989,7 @@ impl Relation<'_> {
         Ok(())
     }
 
-    pub(crate) fn set(&mut self, keys: Vec<Value>, raw: bool) -> Result<()> {
+    pub(crate) fn set(&mut self, keys: Vec<Value>) -> Result<()> {
         let using = self.using;
         in_transaction(using, |tx| {
             let related = self.related(tx)?;
@@ -990,8 +1006,8 @@ impl Relation<'_> {
                 .into_iter()
                 .filter(|key| old.remove(&ValueKey::of(key)))
                 .collect();
-            self.remove(stale, raw)?;
-            self.add(new.into_vec(), raw)
+            self.remove(stale)?;
+            self.add(new.into_vec())
         })
     }
 }

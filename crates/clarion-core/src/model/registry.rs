@@ -89,7 +89,7 @@ inventory::collect!(ModelRegistration);
 fn save_values<M: Model>(values: Vec<Value>, using: &str, raw: bool) -> Result<Box<dyn Instance>> {
     let mut instance = M::__from_row(&values)?;
     let options = super::SaveOptions::new().using(using);
-    instance.save_with(if raw { options.raw() } else { options })?;
+    instance.save_with(options.raw(raw))?;
     Ok(Box::new(instance))
 }
 

@@ -112,9 +112,29 @@ impl<'a> SaveOptions<'a> {
         self
     }
 
-    /// Saves as fixture loading does: receivers see `raw = true`.
-    pub(crate) fn raw(mut self) -> Self {
-        self.raw = true;
+    /// Saves the instance exactly as given, as fixture loading does (Django's
+    /// `save_base(raw=True)`): receivers see `raw = true`, and `auto_now`/`auto_now_add` fields
+    /// keep the values they have. Receivers that honour `raw` (that do not query or change other
+    /// rows then) can be tested with it, and loaders of your own can restore rows with it.
+    ///
+    /// ```
+    /// # use clarion::db::{self, Database};
+    /// use clarion::prelude::*;
+    ///
+    /// #[derive(Model)]
+    /// pub struct Entry { pub id: Option<i64>, pub title: String }
+    /// # db::register(Database::open_as("raw_doc", "sqlite::memory:")?);
+    /// # clarion::migrate_using("raw_doc")?;
+    ///
+    /// use clarion::models::signals::PreSave;
+    /// let seen = clarion::testing::capture(&pre_save, |_, args: &PreSave<'_>| args.raw);
+    /// let mut entry = Entry { id: Some(7), title: "restored".into() };
+    /// entry.save_with(SaveOptions::new().using("raw_doc").raw(true))?;
+    /// assert_eq!(seen.take(), [true]);
+    /// # Ok::<(), clarion::Error>(())
+    /// ```
+    pub fn raw(mut self, raw: bool) -> Self {
+        self.raw = raw;
         self
     }
 }
