@@ -81,7 +81,7 @@ pub mod __private {
         ManyToManyRelation, ModelMeta, ModelRegistration, OnDelete, ProxyParents, Related, Row,
         VisitedField, field_from_row, field_from_row_by,
     };
-    pub use crate::query::{Column, QuerySet};
+    pub use crate::query::{Column, OrderBy, QuerySet, ordering};
     pub use crate::registry::{LinkedMeta, LinkedReceiver, SignalRegistration};
     pub use crate::sender::Sender;
     pub use crate::value::{FieldError, FieldType, Value, ValueRef};

@@ -172,6 +172,14 @@ pub trait Model: Send + Sized + 'static {
         save::refresh(self, using)
     }
 
+    /// Not public API: the model's default ordering (`#[model(ordering = …)]`, Django's
+    /// `Meta.ordering`), which every query set of the model starts from; a proxy's is its
+    /// concrete model's.
+    #[doc(hidden)]
+    fn __ordering() -> Vec<crate::query::OrderBy<Self::Concrete>> {
+        Vec::new()
+    }
+
     /// A query set of all rows of this model (Django's `Model.objects.all()`).
     fn objects() -> crate::query::QuerySet<Self> {
         crate::query::QuerySet::new()

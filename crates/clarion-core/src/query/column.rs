@@ -57,6 +57,14 @@ pub trait IntoOrderBy<M> {
     fn append_to(self, keys: &mut Vec<OrderBy<M>>);
 }
 
+/// Not public API: the sort keys of `#[model(ordering = …)]`.
+#[doc(hidden)]
+pub fn ordering<M>(ordering: impl IntoOrderBy<M>) -> Vec<OrderBy<M>> {
+    let mut keys = Vec::new();
+    ordering.append_to(&mut keys);
+    keys
+}
+
 impl<M> IntoOrderBy<M> for OrderBy<M> {
     fn append_to(self, keys: &mut Vec<OrderBy<M>>) {
         keys.push(self);

@@ -48,6 +48,8 @@ use std::fmt;
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
 pub use self::aggregate::{Aggregate, Aggregates, GroupBy, Ordered, Summable};
+#[doc(hidden)]
+pub use self::column::ordering;
 pub use self::column::{Assignment, Column, IntoOrderBy, OrderBy};
 pub use self::filter::Filter;
 use self::filter::Node;
@@ -122,7 +124,7 @@ impl<M: Model> QuerySet<M> {
     pub fn new() -> Self {
         QuerySet {
             filter: Node::All,
-            ordering: Vec::new(),
+            ordering: M::__ordering(),
             limit: None,
             offset: 0,
             distinct: false,

@@ -16,7 +16,7 @@ use crate::ctxt::{Ctxt, unknown_option};
 use crate::tokens::{at_option, skip_to_comma, take_value};
 
 /// The options `#[model]` accepts on the struct, for messages and suggestions.
-const STRUCT_OPTIONS: &[&str] = &["table", "app_label", "many_to_many"];
+const STRUCT_OPTIONS: &[&str] = &["table", "app_label", "ordering", "many_to_many"];
 /// The options `#[model]` accepts on a field.
 const FIELD_OPTIONS: &[&str] = &[
     "primary_key",
@@ -52,6 +52,8 @@ pub(crate) struct Opt<T> {
 pub(crate) struct StructAttrs {
     pub(crate) table: Option<Opt<LitStr>>,
     pub(crate) app_label: Option<Opt<LitStr>>,
+    /// `ordering = Post::TITLE`: the default ordering, anything `QuerySet::order_by` takes.
+    pub(crate) ordering: Option<Opt<Expr>>,
     /// Each `many_to_many(name = Target)`, in order.
     pub(crate) many_to_many: Vec<ManyToMany>,
 }
@@ -191,6 +193,13 @@ fn parse_struct_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut St
             let value = string_value(cx, &key, input, "`app_label = \"blog\"`");
             set(cx, &mut attrs.app_label, key, value);
         }
+        "ordering" => {
+            const HELP: &str = "`ordering` takes what `QuerySet::order_by` takes, like \
+                                `#[model(ordering = Post::TITLE)]` or \
+                                `#[model(ordering = (Post::PUBLISHED.desc(), Post::ID))]`";
+            let value = expression(cx, &key, input, HELP);
+            set(cx, &mut attrs.ordering, key, value);
+        }
         "many_to_many" => {
             if let Some(relation) = many_to_many(cx, &key, input) {
                 attrs.many_to_many.push(relation);
@@ -236,7 +245,10 @@ fn parse_field_option(cx: &Ctxt, key: Ident, input: ParseStream, attrs: &mut Fie
             set(cx, &mut attrs.max_length, key, value);
         }
         "default" => {
-            let value = default(cx, &key, input);
+            const HELP: &str = "`default` takes an expression of the field's type, like \
+                                `#[model(default = 0)]` or \
+                                `#[model(default = String::from(\"draft\"))]`";
+            let value = expression(cx, &key, input, HELP);
             set(cx, &mut attrs.default, key, value);
         }
         "db_column" => {
@@ -500,16 +512,19 @@ fn many_to_many_inside(content: ParseStream) -> syn::Result<ManyToMany> {
     Ok(relation)
 }
 
-/// An expression after `default =`, read straight from the stream so that its commas inside
-/// `<…>` or a closure's parameters belong to it.
-fn default(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<(Expr, TokenStream)> {
-    const HELP: &str = "`default` takes an expression of the field's type, like \
-                        `#[model(default = 0)]` or `#[model(default = String::from(\"draft\"))]`";
+/// An expression after `default =` or `ordering =`, read straight from the stream so that its
+/// commas inside `<…>`, a tuple or a closure's parameters belong to it; `HELP` says what it takes.
+fn expression(
+    cx: &Ctxt,
+    key: &Ident,
+    input: ParseStream,
+    help: &str,
+) -> Option<(Expr, TokenStream)> {
     if input.parse::<Option<Token![=]>>().ok().flatten().is_none()
         || input.is_empty()
         || input.peek(Token![,])
     {
-        cx.error_spanned_by(key, HELP);
+        cx.error_spanned_by(key, help);
         return None;
     }
     let fork = input.fork();
@@ -520,13 +535,13 @@ fn default(cx: &Ctxt, key: &Ident, input: ParseStream) -> Option<(Expr, TokenStr
         let written = expr.to_token_stream();
         // syn reads `let x = 1` as an expression; rustc only takes it in `if` and `while`.
         if let Expr::Let(_) = expr {
-            cx.error_spanned_by(&written, HELP);
+            cx.error_spanned_by(&written, help);
             return None;
         }
         return Some((expr, written));
     }
     let value = take_value(input);
-    cx.error_spanned_by(&value, HELP);
+    cx.error_spanned_by(&value, help);
     None
 }
 

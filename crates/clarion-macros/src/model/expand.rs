@@ -102,6 +102,17 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
     });
 
     let stamp = stamp(model);
+    // The default ordering, checked where the user wrote it: a column of another model does not
+    // compile.
+    let ordering = model.attrs.ordering.as_ref().map(|ordering| {
+        let value = &ordering.value;
+        let keys = quote_spanned!(value.span()=> #private::ordering::<Self>(#value));
+        quote! {
+            fn __ordering() -> ::std::vec::Vec<#private::OrderBy<Self>> {
+                #keys
+            }
+        }
+    });
 
     quote! {
         const _: () = {
@@ -132,6 +143,8 @@ pub(crate) fn expand(model: &Model, pk: &PrimaryKey) -> TokenStream {
                 #set_auto_key
 
                 #stamp
+
+                #ordering
 
                 fn __set(
                     &mut self,

@@ -145,6 +145,10 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &ProxyAttrs, parent: Type) -> T
                     }
                 }
 
+                fn __ordering() -> ::std::vec::Vec<#private::OrderBy<Self::Concrete>> {
+                    <#parent as #model_at_parent>::__ordering()
+                }
+
                 fn objects() -> #private::QuerySet<Self> {
                     #private::QuerySet::<Self>::new() #filter #ordering
                 }
