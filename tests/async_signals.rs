@@ -475,7 +475,7 @@ fn many_tasks_send_while_receivers_come_and_go_and_nothing_is_lost_or_doubled() 
                 while !stop.load(Ordering::Relaxed) {
                     let priority = [-1, 0, 1][cycles % 3];
                     let options = Connect::new().priority(priority);
-                    let id = if cycles % 2 == 0 {
+                    let id = if cycles.is_multiple_of(2) {
                         CHURN.connect_async_with(options, |_, _| {
                             Box::pin(async {
                                 tokio::task::yield_now().await;
