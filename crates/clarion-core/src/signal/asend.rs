@@ -379,6 +379,18 @@ impl<A: SignalArgs> Signal<A> {
     /// # }
     /// ```
     pub async fn asend(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
+        // The span of `send`, entered at each poll rather than across the awaits.
+        #[cfg(feature = "tracing")]
+        if super::traced() {
+            use tracing::Instrument;
+            let span = self.span(&sender);
+            let outcome = self.asend_here(sender, args).instrument(span.clone()).await;
+            return super::record_outcome(&span, outcome);
+        }
+        self.asend_here(sender, args).await
+    }
+
+    async fn asend_here(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
         if surely_unheard(self.summary.load(Ordering::Acquire), &sender) && !testing::active() {
             return Ok(Vec::new());
         }
@@ -407,7 +419,7 @@ impl<A: SignalArgs> Signal<A> {
     ///
     /// The order and where each receiver runs are [`Signal::asend`]'s. With the `tracing`
     /// feature, each receiver that fails or panics is also logged as [`Signal::send_robust`]
-    /// logs it.
+    /// logs it, and both sends have `send`'s span (target `clarion::dispatch`).
     ///
     /// ```
     /// use clarion::prelude::*;
@@ -431,6 +443,21 @@ impl<A: SignalArgs> Signal<A> {
     /// # }
     /// ```
     pub async fn asend_robust(
+        &self,
+        sender: Sender,
+        args: &mut A::Args<'_>,
+    ) -> Vec<Outcome<A::Output>> {
+        #[cfg(feature = "tracing")]
+        {
+            use tracing::Instrument;
+            let span = self.span(&sender);
+            self.asend_robust_here(sender, args).instrument(span).await
+        }
+        #[cfg(not(feature = "tracing"))]
+        self.asend_robust_here(sender, args).await
+    }
+
+    async fn asend_robust_here(
         &self,
         sender: Sender,
         args: &mut A::Args<'_>,
