@@ -394,17 +394,21 @@ impl<A: SignalArgs> Signal<A> {
         if surely_unheard(self.summary.load(Ordering::Acquire), &sender) && !testing::active() {
             return Ok(Vec::new());
         }
-        let muted = testing::observe(self, sender, args);
-        if muted.whole_signal {
+        let muted = self.observed(sender, args);
+        if muted.as_ref().is_some_and(|m| m.whole_signal) {
             return Ok(Vec::new());
         }
         let snapshot = self.snapshot_for(&sender);
         let mut out = Vec::new();
         for entry in snapshot.found(&sender) {
-            if muted.mutes(entry.info()) {
+            if muted.as_ref().is_some_and(|m| m.mutes(entry.info())) {
                 continue;
             }
-            match self.run_one(entry, sender, args).await {
+            let called = match Self::start(entry, sender, args) {
+                Started::Done(called) => called,
+                Started::Future(future) => future.await.map(|r| Some(r.map_err(Box::new))),
+            };
+            match self.settle(entry, called) {
                 Some(Ok(value)) => out.push(value),
                 Some(Err(error)) => return Err(error),
                 None => {}
@@ -462,18 +466,22 @@ impl<A: SignalArgs> Signal<A> {
         sender: Sender,
         args: &mut A::Args<'_>,
     ) -> Vec<Outcome<A::Output>> {
-        let muted = testing::observe(self, sender, args);
-        if muted.whole_signal {
+        let muted = self.observed(sender, args);
+        if muted.as_ref().is_some_and(|m| m.whole_signal) {
             return Vec::new();
         }
         let snapshot = self.snapshot_for(&sender);
         let list = snapshot.found(&sender);
         let mut outcomes = Vec::with_capacity(list.len());
         for entry in list {
-            if muted.mutes(entry.info()) {
+            if muted.as_ref().is_some_and(|m| m.mutes(entry.info())) {
                 continue;
             }
-            let Some(result) = self.run_one(entry, sender, args).await else {
+            let called = match Self::start(entry, sender, args) {
+                Started::Done(called) => called,
+                Started::Future(future) => future.await.map(|r| Some(r.map_err(Box::new))),
+            };
+            let Some(result) = self.settle(entry, called) else {
                 continue;
             };
             #[cfg(feature = "tracing")]
@@ -496,6 +504,12 @@ impl<A: SignalArgs> Signal<A> {
         outcomes
     }
 
+    /// What the test aids say of this send (and their taps, run): boxed, and `None` unless an
+    /// aid is alive, so that the future `asend` returns stays small.
+    fn observed(&self, sender: Sender, args: &A::Args<'_>) -> Option<Box<testing::Muting>> {
+        testing::active().then(|| Box::new(testing::observe(self, sender, args)))
+    }
+
     /// The snapshot an `asend` holds across its `.await`s: the thread's caches (`resolve`) are
     /// pinned to one thread and one call, and the task may move between threads.
     fn snapshot_for(&self, sender: &Sender) -> Arc<Snapshot<A>> {
@@ -511,33 +525,36 @@ impl<A: SignalArgs> Signal<A> {
         }
     }
 
-    /// Runs one receiver: awaits an async one, calls a synchronous one inline. `None`: it does
-    /// not apply to this send, or its weak target is gone.
-    async fn run_one(
-        &self,
+    /// Starts one receiver: calls a synchronous one inline, or starts an async one's future
+    /// for the caller to await. Only that future lives across the caller's `.await` (a small
+    /// future is moved and polled cheaply; `benches/async_dispatch.rs`).
+    fn start<'b>(
         entry: &Entry<A>,
         sender: Sender,
-        args: &mut A::Args<'_>,
-    ) -> Option<Result<A::Output>> {
-        let called: std::thread::Result<Called<A::Output>> = match entry.awaitable() {
-            None => catch_unwind(AssertUnwindSafe(|| entry.call(&sender, &mut *args))),
-            Some((start, data)) => {
-                // The closure runs up to its `Box::pin` here, and may panic too. The future
-                // borrows `args` until it is done: the reborrow moves into the call.
-                let lent = &mut *args;
-                let started = catch_unwind(AssertUnwindSafe(move || {
-                    let lent = lent; // moved, not reborrowed: the closure is `FnOnce`
-                    start(data, sender, lent)
-                }));
-                match started {
-                    Ok(Some(future)) => CatchUnwind(future)
-                        .await
-                        .map(|returned| Some(returned.map_err(Box::new))),
-                    Ok(None) => Ok(None),
-                    Err(payload) => Err(payload),
-                }
-            }
+        args: &'b mut A::Args<'_>,
+    ) -> Started<'b, A::Output> {
+        let Some((start, data)) = entry.awaitable() else {
+            return Started::Done(catch_unwind(AssertUnwindSafe(|| entry.call(&sender, args))));
         };
+        // The closure runs up to its `Box::pin` here, and may panic too. The future borrows
+        // `args` until it is done: the borrow moves into the call.
+        let started = catch_unwind(AssertUnwindSafe(move || {
+            let args = args; // moved, not reborrowed: the closure is `FnOnce`
+            start(data, sender, args)
+        }));
+        match started {
+            Ok(Some(future)) => Started::Future(CatchUnwind(future)),
+            Ok(None) => Started::Done(Ok(None)),
+            Err(payload) => Started::Done(Err(payload)),
+        }
+    }
+
+    /// What one receiver's call means for the send.
+    fn settle(
+        &self,
+        entry: &Entry<A>,
+        called: std::thread::Result<Called<A::Output>>,
+    ) -> Option<Result<A::Output>> {
         match called {
             Ok(Some(Ok(value))) => Some(Ok(value)),
             Ok(Some(Err(error))) if matches!(*error, Error::NotApplicable) => None,
@@ -549,4 +566,12 @@ impl<A: SignalArgs> Signal<A> {
             Err(payload) => Some(Err(self.receiver_error(entry, Error::from_panic(payload)))),
         }
     }
+}
+
+/// A receiver started by `Signal::start`.
+enum Started<'b, O> {
+    /// A synchronous receiver's call, or an async one that could not start.
+    Done(std::thread::Result<Called<O>>),
+    /// An async receiver's future, to be awaited.
+    Future(CatchUnwind<'b, Result<O>>),
 }
