@@ -123,15 +123,6 @@ fn check() {
         poll_ready(signal.asend(Sender::of::<App>(), &mut tick)).expect("receivers do not fail");
         assert_eq!(tick.n, expected, "{}", signal.name());
     }
-    {
-        let mut tick = Tick { n: 0 };
-        let f = ONE.asend(Sender::of::<App>(), &mut tick);
-        eprintln!("SIZE asend future {}", std::mem::size_of_val(&f));
-        drop(f);
-        let b = baseline(1);
-        let g = asend_baseline(&b, Sender::of::<App>(), &mut tick);
-        eprintln!("SIZE baseline future {}", std::mem::size_of_val(&g));
-    }
     let mut tick = Tick { n: 0 };
     poll_ready(asend_baseline(
         &baseline(10),

@@ -378,19 +378,36 @@ impl<A: SignalArgs> Signal<A> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn asend(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
-        // The span of `send`, entered at each poll rather than across the awaits.
+    pub fn asend(
+        &self,
+        sender: Sender,
+        args: &mut A::Args<'_>,
+    ) -> impl Future<Output = Result<Vec<A::Output>>> {
+        // Not an `async fn`: one future, not one awaiting another, whose size every send pays
+        // to move. The span is `send`'s, entered at each poll rather than across the awaits.
         #[cfg(feature = "tracing")]
-        if super::traced() {
+        {
             use tracing::Instrument;
-            let span = self.span(&sender);
-            let outcome = self.asend_here(sender, args).instrument(span.clone()).await;
-            return super::record_outcome(&span, outcome);
+            let span = if super::traced() {
+                self.span(&sender)
+            } else {
+                tracing::Span::none()
+            };
+            // Disabled (`Span::none`) spans are not recorded on.
+            let failed_on = Some(span.clone()).filter(|span| !span.is_none());
+            self.asend_here(sender, args, failed_on).instrument(span)
         }
-        self.asend_here(sender, args).await
+        #[cfg(not(feature = "tracing"))]
+        self.asend_here(sender, args, None)
     }
 
-    async fn asend_here(&self, sender: Sender, args: &mut A::Args<'_>) -> Result<Vec<A::Output>> {
+    /// `failed_on`: the span that names the receiver that failed, when one is traced.
+    async fn asend_here(
+        &self,
+        sender: Sender,
+        args: &mut A::Args<'_>,
+        failed_on: Option<super::DispatchSpan>,
+    ) -> Result<Vec<A::Output>> {
         if surely_unheard(self.summary.load(Ordering::Acquire), &sender) && !testing::active() {
             return Ok(Vec::new());
         }
@@ -410,7 +427,12 @@ impl<A: SignalArgs> Signal<A> {
             };
             match self.settle(entry, called) {
                 Some(Ok(value)) => out.push(value),
-                Some(Err(error)) => return Err(error),
+                Some(Err(error)) => {
+                    return match &failed_on {
+                        Some(span) => super::record_outcome(span, Err(error)),
+                        None => Err(error),
+                    };
+                }
                 None => {}
             }
         }
@@ -446,19 +468,19 @@ impl<A: SignalArgs> Signal<A> {
     /// assert!(outcomes[1].result.is_ok()); // the next receiver still ran
     /// # }
     /// ```
-    pub async fn asend_robust(
+    pub fn asend_robust(
         &self,
         sender: Sender,
         args: &mut A::Args<'_>,
-    ) -> Vec<Outcome<A::Output>> {
+    ) -> impl Future<Output = Vec<Outcome<A::Output>>> {
+        let send = self.asend_robust_here(sender, args);
         #[cfg(feature = "tracing")]
         {
             use tracing::Instrument;
-            let span = self.span(&sender);
-            self.asend_robust_here(sender, args).instrument(span).await
+            send.instrument(self.span(&sender))
         }
         #[cfg(not(feature = "tracing"))]
-        self.asend_robust_here(sender, args).await
+        send
     }
 
     async fn asend_robust_here(
