@@ -762,3 +762,38 @@ fn asend_reaches_an_async_fn_receiver_through_the_blocking_path() {
     assert_eq!(error.receiver(), Some("async_signals::linked_async"));
     assert!(args.seen.is_empty());
 }
+
+/// `asend`'s future is `Send` with arguments that borrow, so a handler can await it in a spawned
+/// task; checked at compile time, then run in one.
+#[test]
+fn asend_with_borrowed_arguments_runs_in_a_spawned_task() {
+    static SPAWNED: Signal<Saved> = Signal::new("spawned");
+    fn assert_send<T: Send>(value: T) -> T {
+        value
+    }
+    SPAWNED.connect_async(|_, args| {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            args.count += args.name.len() as u32;
+            Ok(())
+        })
+    });
+    let counted = multi_thread(2).block_on(async {
+        tokio::spawn(async {
+            let name = String::from("borrowed");
+            let mut args = Saved {
+                name: &name,
+                count: 0,
+            };
+            assert_send(SPAWNED.asend(Sender::of::<Shop>(), &mut args))
+                .await
+                .unwrap();
+            let robust = assert_send(SPAWNED.asend_robust(Sender::of::<Shop>(), &mut args)).await;
+            assert_eq!(robust.len(), 1);
+            args.count
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(counted, 16);
+}

@@ -378,13 +378,20 @@ impl<A: SignalArgs> Signal<A> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn asend(
-        &self,
+    pub fn asend<'s, 'a: 's>(
+        &'s self,
         sender: Sender,
-        args: &mut A::Args<'_>,
-    ) -> impl Future<Output = Result<Vec<A::Output>>> {
-        // Not an `async fn`: one future, not one awaiting another, whose size every send pays
-        // to move. The span is `send`'s, entered at each poll rather than across the awaits.
+        args: &'s mut A::Args<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<A::Output>>> + Send + 's>>
+    where
+        for<'x> A::Args<'x>: Send,
+        A::Output: Send,
+    {
+        // Boxed as `dyn Future + Send`, whose type names no `A`: a future whose type named
+        // `A = Args<'static>` would not be `Send` inside another (rustc erases the `'static`
+        // in a coroutine's saved types, and `Args<'x>: SignalArgs` holds for `'static` only),
+        // so a task awaiting it could not be spawned. The span is `send`'s, entered at each
+        // poll rather than across the awaits.
         #[cfg(feature = "tracing")]
         {
             use tracing::Instrument;
@@ -395,10 +402,10 @@ impl<A: SignalArgs> Signal<A> {
             };
             // Disabled (`Span::none`) spans are not recorded on.
             let failed_on = Some(span.clone()).filter(|span| !span.is_none());
-            self.asend_here(sender, args, failed_on).instrument(span)
+            Box::pin(self.asend_here(sender, args, failed_on).instrument(span))
         }
         #[cfg(not(feature = "tracing"))]
-        self.asend_here(sender, args, None)
+        Box::pin(self.asend_here(sender, args, None))
     }
 
     /// `failed_on`: the span that names the receiver that failed, when one is traced.
@@ -468,19 +475,24 @@ impl<A: SignalArgs> Signal<A> {
     /// assert!(outcomes[1].result.is_ok()); // the next receiver still ran
     /// # }
     /// ```
-    pub fn asend_robust(
-        &self,
+    pub fn asend_robust<'s, 'a: 's>(
+        &'s self,
         sender: Sender,
-        args: &mut A::Args<'_>,
-    ) -> impl Future<Output = Vec<Outcome<A::Output>>> {
+        args: &'s mut A::Args<'a>,
+    ) -> Pin<Box<dyn Future<Output = Vec<Outcome<A::Output>>> + Send + 's>>
+    where
+        for<'x> A::Args<'x>: Send,
+        A::Output: Send,
+    {
+        // Boxed for the reason given in `asend`.
         let send = self.asend_robust_here(sender, args);
         #[cfg(feature = "tracing")]
         {
             use tracing::Instrument;
-            send.instrument(self.span(&sender))
+            Box::pin(send.instrument(self.span(&sender)))
         }
         #[cfg(not(feature = "tracing"))]
-        send
+        Box::pin(send)
     }
 
     async fn asend_robust_here(
