@@ -5,7 +5,7 @@
 //! executor (a no-op waker: every receiver's future is ready at its first poll, so what is timed
 //! is dispatch, not a runtime's scheduling). Every async receiver is a closure whose future adds a
 //! constant to `tick.n`. The baseline awaits the *same* closures through a
-//! `Vec<Box<dyn Fn(Sender, &mut Tick) -> ReceiverFuture<'_, Result<()>>>>` in a loop, polled the
+//! `Vec<Box<dyn Fn(Sender, &mut Tick) -> BoxFuture<'_, Result<()>>>>` in a loop, polled the
 //! same way: the least a dynamic list of async receivers can cost (one boxed future per
 //! receiver, as in clarion).
 //!
@@ -26,7 +26,7 @@ use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use clarion::ReceiverFuture;
+use clarion::BoxFuture;
 use clarion::prelude::*;
 use paired::{Case, Run, timed};
 
@@ -53,15 +53,13 @@ signal! {
 pub struct App;
 
 type AsyncReceiver =
-    Box<dyn for<'b> Fn(Sender, &'b mut Tick) -> ReceiverFuture<'b, clarion::Result<()>>>;
+    Box<dyn for<'b> Fn(Sender, &'b mut Tick) -> BoxFuture<'b, clarion::Result<()>>>;
 
 /// The async receiver closure, identical for clarion and the baseline.
 fn bump(
     k: u64,
-) -> impl for<'b> Fn(Sender, &'b mut Tick) -> ReceiverFuture<'b, clarion::Result<()>>
-+ Send
-+ Sync
-+ 'static {
+) -> impl for<'b> Fn(Sender, &'b mut Tick) -> BoxFuture<'b, clarion::Result<()>> + Send + Sync + 'static
+{
     move |_sender, tick: &mut Tick| {
         Box::pin(async move {
             tick.n = tick.n.wrapping_add(k);

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use clarion::prelude::*;
-use clarion::{Error, ReceiverFuture, testing};
+use clarion::{BoxFuture, Error, testing};
 
 /// Arguments without a borrow; each receiver appends its name.
 #[derive(SignalArgs)]
@@ -79,7 +79,7 @@ fn multi_thread(workers: usize) -> tokio::runtime::Runtime {
 /// An async receiver that appends `name` after an `.await`.
 fn traced(
     name: &'static str,
-) -> impl for<'a, 'b> Fn(Sender, &'b mut Trace) -> ReceiverFuture<'b, clarion::Result<()>>
+) -> impl for<'a, 'b> Fn(Sender, &'b mut Trace) -> BoxFuture<'b, clarion::Result<()>>
 + Send
 + Sync
 + 'static {
@@ -538,7 +538,7 @@ impl Drop for CountIfUnfinished {
 
 fn slow(
     name: &'static str,
-) -> impl for<'a, 'b> Fn(Sender, &'b mut Trace) -> ReceiverFuture<'b, clarion::Result<()>>
+) -> impl for<'a, 'b> Fn(Sender, &'b mut Trace) -> BoxFuture<'b, clarion::Result<()>>
 + Send
 + Sync
 + 'static {

@@ -18,7 +18,7 @@ use crate::testing;
 
 mod asend;
 
-pub use asend::ReceiverFuture;
+pub use asend::BoxFuture;
 
 /// The arguments a signal carries, as a family of types over a borrow lifetime.
 ///

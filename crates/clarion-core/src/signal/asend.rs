@@ -27,22 +27,24 @@ use crate::receiver::ReceiverId;
 use crate::sender::Sender;
 use crate::testing;
 
-/// The future an async receiver returns: boxed, `Send`, and borrowing the signal's arguments for
-/// `'a` (the borrow of `&'a mut Args` it was given), so it may read and change them across its
-/// `.await`s.
+/// A boxed, `Send` future that borrows for `'a`: what an async receiver returns (the same as
+/// `futures::future::BoxFuture`, without the dependency), and what [`Signal::asend`] and
+/// [`Signal::asend_robust`] return.
 ///
-/// Write the receiver as a closure returning `Box::pin(async move { … })`; the future's output is
-/// `clarion::Result` of the signal's output (`Ok(())` for most signals).
+/// An async receiver's future borrows the signal's arguments (the `&'a mut Args` it was given),
+/// so it may read and change them across its `.await`s. Write the receiver as a closure
+/// returning `Box::pin(async move { … })`; the future's output is `clarion::Result` of the
+/// signal's output (`Ok(())` for most signals).
 ///
 /// ```
 /// use clarion::prelude::*;
-/// use clarion::ReceiverFuture;
+/// use clarion::BoxFuture;
 ///
 /// #[derive(SignalArgs)]
 /// pub struct Shipped { pub parcel: u64 }
 ///
 /// // A named fn works as well as a closure.
-/// fn notify<'b>(_sender: Sender, args: &'b mut Shipped) -> ReceiverFuture<'b, clarion::Result<()>> {
+/// fn notify<'b>(_sender: Sender, args: &'b mut Shipped) -> BoxFuture<'b, clarion::Result<()>> {
 ///     Box::pin(async move {
 ///         println!("parcel {} shipped", args.parcel);
 ///         Ok(())
@@ -53,7 +55,7 @@ use crate::testing;
 /// let id = SHIPPED.connect_async(notify);
 /// assert!(SHIPPED.disconnect(id));
 /// ```
-pub type ReceiverFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Starts an async receiver's future; `None` when a weak receiver's target is gone. `data` points
 /// at the receiver's state, kept alive by `Entry::owner`.
@@ -62,7 +64,7 @@ pub(super) type AsyncDynFn<A> =
         *const (),
         Sender,
         &'b mut <A as SignalArgs>::Args<'a>,
-    ) -> Option<ReceiverFuture<'b, Result<<A as SignalArgs>::Output>>>;
+    ) -> Option<BoxFuture<'b, Result<<A as SignalArgs>::Output>>>;
 
 /// The state of a weak async receiver: the closure gets the target as an `Arc`, which its future
 /// may hold across `.await`s (a `&T` could not outlive the call that upgraded it).
@@ -75,7 +77,7 @@ struct WeakAsync<T, F> {
 fn strong_async<A, F>(_state: &Arc<F>) -> (DynFn<A>, AsyncDynFn<A>)
 where
     A: SignalArgs,
-    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> ReceiverFuture<'b, Result<A::Output>>,
+    F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> BoxFuture<'b, Result<A::Output>>,
 {
     (
         |data, sender, args| {
@@ -94,7 +96,7 @@ where
 fn weak_async<A, T, F>(_state: &Arc<WeakAsync<T, F>>) -> (DynFn<A>, AsyncDynFn<A>)
 where
     A: SignalArgs,
-    F: for<'a, 'b> Fn(Arc<T>, Sender, &'b mut A::Args<'a>) -> ReceiverFuture<'b, Result<A::Output>>,
+    F: for<'a, 'b> Fn(Arc<T>, Sender, &'b mut A::Args<'a>) -> BoxFuture<'b, Result<A::Output>>,
 {
     (
         |data, sender, args| {
@@ -125,9 +127,7 @@ fn weak_async_alive<T, F>(_state: &Arc<WeakAsync<T, F>>) -> fn(*const ()) -> boo
 /// where that works and where it is `Error::AsyncReceiverBlocked`. A panic in the future goes on
 /// unwinding into the dispatch loop, which names the receiver.
 #[cfg(feature = "tokio")]
-fn block_on_receiver<O>(
-    future: ReceiverFuture<'_, Result<O>>,
-) -> std::result::Result<O, Box<Error>> {
+fn block_on_receiver<O>(future: BoxFuture<'_, Result<O>>) -> std::result::Result<O, Box<Error>> {
     match crate::asynchronous::await_receiver(future) {
         Ok(returned) => returned.map_err(Box::new),
         Err(error) => Err(Box::new(error)),
@@ -137,9 +137,7 @@ fn block_on_receiver<O>(
 /// Without the `tokio` feature nothing in clarion can drive the future's timers and sockets: the
 /// receiver does not run, and the send says to use `asend`.
 #[cfg(not(feature = "tokio"))]
-fn block_on_receiver<O>(
-    future: ReceiverFuture<'_, Result<O>>,
-) -> std::result::Result<O, Box<Error>> {
+fn block_on_receiver<O>(future: BoxFuture<'_, Result<O>>) -> std::result::Result<O, Box<Error>> {
     drop(future);
     Err(Box::new(Error::AsyncReceiverNeedsAsend))
 }
@@ -169,7 +167,7 @@ impl<A: SignalArgs> Snapshot<A> {
 }
 
 /// Catches a panic while the receiver's future is polled; the future is never polled again.
-struct CatchUnwind<'a, T>(ReceiverFuture<'a, T>);
+struct CatchUnwind<'a, T>(BoxFuture<'a, T>);
 
 impl<T> Future for CatchUnwind<'_, T> {
     type Output = std::thread::Result<T>;
@@ -188,7 +186,7 @@ impl<A: SignalArgs> Signal<A> {
     /// Returns an id for [`Signal::disconnect`].
     ///
     /// `f` takes the sender and the arguments and returns its future boxed (see
-    /// [`ReceiverFuture`]), which may borrow the arguments. [`Signal::asend`] awaits it; a
+    /// [`BoxFuture`]), which may borrow the arguments. [`Signal::asend`] awaits it; a
     /// synchronous [`Signal::send`] awaits it where it is sent, as it awaits an `async fn`
     /// receiver of `#[receiver]` (docs/async.md says where that may block, and where it is
     /// [`Error::AsyncReceiverBlocked`]).
@@ -217,7 +215,7 @@ impl<A: SignalArgs> Signal<A> {
     #[track_caller]
     pub fn connect_async<F>(&self, f: F) -> ReceiverId
     where
-        F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> ReceiverFuture<'b, Result<A::Output>>
+        F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> BoxFuture<'b, Result<A::Output>>
             + Send
             + Sync
             + 'static,
@@ -248,7 +246,7 @@ impl<A: SignalArgs> Signal<A> {
     #[track_caller]
     pub fn connect_async_with<F>(&self, options: Connect, f: F) -> ReceiverId
     where
-        F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> ReceiverFuture<'b, Result<A::Output>>
+        F: for<'a, 'b> Fn(Sender, &'b mut A::Args<'a>) -> BoxFuture<'b, Result<A::Output>>
             + Send
             + Sync
             + 'static,
@@ -306,11 +304,7 @@ impl<A: SignalArgs> Signal<A> {
     pub fn connect_async_weak<T, F>(&self, target: &Arc<T>, options: Connect, f: F) -> ReceiverId
     where
         T: Send + Sync + 'static,
-        F: for<'a, 'b> Fn(
-                Arc<T>,
-                Sender,
-                &'b mut A::Args<'a>,
-            ) -> ReceiverFuture<'b, Result<A::Output>>
+        F: for<'a, 'b> Fn(Arc<T>, Sender, &'b mut A::Args<'a>) -> BoxFuture<'b, Result<A::Output>>
             + Send
             + Sync
             + 'static,
@@ -352,6 +346,9 @@ impl<A: SignalArgs> Signal<A> {
     /// Dropping the future before it finished (a timeout, a `select!`) drops the receiver being
     /// awaited and calls none after it; the signal and its receivers are unchanged.
     ///
+    /// The future is boxed and `Send`, which asks the arguments and the output to be `Send`: a
+    /// spawned task (an axum handler) can await it, whatever the arguments borrow.
+    ///
     /// An `async fn` receiver declared with `#[receiver]` is a synchronous receiver to the
     /// dispatcher, which awaits it where it is called (`docs/async.md`): on the thread of a
     /// single-threaded runtime that is [`Error::AsyncReceiverBlocked`]. Connect a closure with
@@ -382,7 +379,7 @@ impl<A: SignalArgs> Signal<A> {
         &'s self,
         sender: Sender,
         args: &'s mut A::Args<'a>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<A::Output>>> + Send + 's>>
+    ) -> BoxFuture<'s, Result<Vec<A::Output>>>
     where
         for<'x> A::Args<'x>: Send,
         A::Output: Send,
@@ -479,7 +476,7 @@ impl<A: SignalArgs> Signal<A> {
         &'s self,
         sender: Sender,
         args: &'s mut A::Args<'a>,
-    ) -> Pin<Box<dyn Future<Output = Vec<Outcome<A::Output>>> + Send + 's>>
+    ) -> BoxFuture<'s, Vec<Outcome<A::Output>>>
     where
         for<'x> A::Args<'x>: Send,
         A::Output: Send,
