@@ -797,3 +797,35 @@ fn asend_with_borrowed_arguments_runs_in_a_spawned_task() {
     });
     assert_eq!(counted, 16);
 }
+
+/// An async receiver that disconnects itself and connects another, across an `.await`: the send
+/// under way keeps the receivers it started with; the next one sees the change.
+#[test]
+fn receivers_may_connect_and_disconnect_during_an_asend() {
+    static REENTRANT: Signal<Trace> = Signal::new("reentrant");
+    static SELF_ID: Mutex<Option<clarion::ReceiverId>> = Mutex::new(None);
+    let id = REENTRANT.connect_async(|_, args| {
+        Box::pin(async move {
+            yield_once().await;
+            let id = SELF_ID.lock().unwrap().take().expect("connected");
+            assert!(REENTRANT.disconnect(id));
+            REENTRANT.connect_async(traced("added"));
+            yield_once().await;
+            args.seen.push("once");
+            Ok(())
+        })
+    });
+    *SELF_ID.lock().unwrap() = Some(id);
+    REENTRANT.connect_async(traced("after"));
+    let runtime = current_thread();
+    let mut args = Trace { seen: Vec::new() };
+    runtime
+        .block_on(REENTRANT.asend(Sender::of::<Shop>(), &mut args))
+        .unwrap();
+    assert_eq!(args.seen, ["once", "after"]);
+    let mut args = Trace { seen: Vec::new() };
+    runtime
+        .block_on(REENTRANT.asend(Sender::of::<Shop>(), &mut args))
+        .unwrap();
+    assert_eq!(args.seen, ["after", "added"]);
+}
