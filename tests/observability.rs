@@ -270,7 +270,9 @@ fn asend_has_the_span_of_send_and_asend_robust_logs_each_failure() {
     let error = runtime
         .block_on(PING.asend(Sender::of::<AsyncTester>(), &mut Ping { n: 13 }))
         .unwrap_err();
-    assert_eq!(error.receiver(), Some("observability::unlucky"));
+    // `observability::unlucky`, or under `postgres_observability::` when that binary runs this.
+    let failed = error.receiver().unwrap_or_default();
+    assert!(failed.ends_with("observability::unlucky"), "{error}");
     let spans = recorder.spans();
     let send = spans
         .iter()
