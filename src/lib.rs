@@ -61,11 +61,11 @@
 extern crate self as clarion;
 
 pub use clarion_core::{
-    AnySignal, ColumnType, Connect, ConstraintKind, DifferenceKind, Error, FieldError, FieldType,
-    HISTORY_TABLE, IntoReceiverResult, Migrated, MigrationPlan, MigrationStep, Origin, Outcome,
-    ReceiverFn, ReceiverId, ReceiverInfo, Result, SchemaDifference, Sender, Signal, SignalArgs,
-    StepKind, Value, ValueRef, db, expect_linked, fixtures, linked_crates, migrate, migrate_plan,
-    migrate_plan_using, migrate_using, query, receivers, signal, signals, testing,
+    AnySignal, BoxFuture, ColumnType, Connect, ConstraintKind, DifferenceKind, Error, FieldError,
+    FieldType, HISTORY_TABLE, IntoReceiverResult, Migrated, MigrationPlan, MigrationStep, Origin,
+    Outcome, ReceiverFn, ReceiverId, ReceiverInfo, Result, SchemaDifference, Sender, Signal,
+    SignalArgs, StepKind, Value, ValueRef, db, expect_linked, fixtures, linked_crates, migrate,
+    migrate_plan, migrate_plan_using, migrate_using, query, receivers, signal, signals, testing,
 };
 
 /// clarion from async code: the awaitable API (`asave`, `aget`, `aatomic`, …) and how it runs.

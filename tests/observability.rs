@@ -414,3 +414,43 @@ fn awaited_work_is_traced_inside_the_awaiting_task_s_span() {
         "{in_block:#?}"
     );
 }
+
+#[test]
+fn asend_has_the_span_of_send_and_asend_robust_logs_each_failure() {
+    let recorder = Recorder::new();
+    let _subscriber = tracing::subscriber::set_default(recorder.clone());
+    struct AsyncTester;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let error = runtime
+        .block_on(PING.asend(Sender::of::<AsyncTester>(), &mut Ping { n: 13 }))
+        .unwrap_err();
+    // `observability::unlucky`, or under `postgres_observability::` when that binary runs this.
+    let failed = error.receiver().unwrap_or_default();
+    assert!(failed.ends_with("observability::unlucky"), "{error}");
+    let spans = recorder.spans();
+    let send = spans
+        .iter()
+        .find(|s| s.starts_with("send clarion::dispatch") && s.contains("AsyncTester"))
+        .expect("the asend's span");
+    assert!(send.contains("::PING"), "{send}");
+    assert!(
+        send.contains("failed=") && send.contains("unlucky"),
+        "{send}"
+    );
+
+    let outcomes =
+        runtime.block_on(PING.asend_robust(Sender::of::<AsyncTester>(), &mut Ping { n: 13 }));
+    assert!(outcomes.iter().any(|o| o.result.is_err()));
+    let events = recorder.events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert!(
+        events[0].starts_with("ERROR clarion::dispatch"),
+        "{events:?}"
+    );
+    assert!(
+        events[0].contains("unlucky") && events[0].contains("13 is unlucky"),
+        "{events:?}"
+    );
+}

@@ -255,6 +255,16 @@ pub enum Error {
          (`asave`, `adelete`, …), which runs receivers on a blocking thread"
     )]
     AsyncReceiverBlocked,
+    /// A synchronous `send` reached a receiver connected with
+    /// [`Signal::connect_async`](crate::Signal::connect_async) in a build without clarion's
+    /// `tokio` feature, which is what awaits such a receiver from synchronous code. The receiver
+    /// did not run. Send with [`Signal::asend`](crate::Signal::asend) (or `asend_robust`), or
+    /// enable the feature.
+    #[error(
+        "an async receiver cannot be awaited by a synchronous `send` without clarion's `tokio` \
+         feature; send with `asend` or `asend_robust`, or enable the feature"
+    )]
+    AsyncReceiverNeedsAsend,
     /// The future that was waiting for this work was dropped (a timeout, a `select!`), or the
     /// runtime shut down: the work was rolled back, or never began. Nobody is waiting for this
     /// error; it ends the work and shows in traces.

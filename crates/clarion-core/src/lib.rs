@@ -30,7 +30,7 @@ pub use migrate::{
 pub use receiver::{IntoReceiverResult, Origin, ReceiverId, ReceiverInfo};
 pub use registry::{expect_linked, linked_crates, receivers, signals};
 pub use sender::Sender;
-pub use signal::{AnySignal, Connect, Outcome, ReceiverFn, Signal, SignalArgs};
+pub use signal::{AnySignal, BoxFuture, Connect, Outcome, ReceiverFn, Signal, SignalArgs};
 pub use value::{ColumnType, FieldError, FieldType, Value, ValueRef};
 
 /// Declares signals as `static`s and registers them for [`signals`] and [`receivers`].

@@ -16,6 +16,10 @@ use crate::registry;
 use crate::sender::Sender;
 use crate::testing;
 
+mod asend;
+
+pub use asend::BoxFuture;
+
 /// The arguments a signal carries, as a family of types over a borrow lifetime.
 ///
 /// Implement it with `#[derive(SignalArgs)]` on the argument struct. `Args<'a>` is the struct as
@@ -173,6 +177,9 @@ enum Call<A: SignalArgs> {
         func: DynFn<A>,
         data: *const (),
         alive: Option<fn(*const ()) -> bool>,
+        /// For an async receiver: starts its future, which `asend` awaits natively (`func`
+        /// blocks on it, for a synchronous `send`).
+        awaitable: Option<asend::AsyncDynFn<A>>,
     },
 }
 
@@ -438,6 +445,7 @@ impl<A: SignalArgs> Signal<A> {
             func: strong_call::<A, _>(&state),
             data: Arc::as_ptr(&state).cast(),
             alive: None,
+            awaitable: None,
         };
         self.add(
             call,
@@ -468,6 +476,7 @@ impl<A: SignalArgs> Signal<A> {
             func: weak_call::<A, T, _>(&state),
             data: Arc::as_ptr(&state).cast(),
             alive: Some(weak_alive(&state)),
+            awaitable: None,
         };
         self.add(
             call,
