@@ -103,9 +103,11 @@ impl Carried {
     /// is inside the span that opened the block.
     pub(super) fn capture_in_block() -> Carried {
         Carried {
+            scope: testing::inherit(),
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
-            ..Carried::capture()
+            #[cfg(feature = "tracing")]
+            dispatch: tracing::dispatcher::get_default(tracing::Dispatch::clone),
         }
     }
 
